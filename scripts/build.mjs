@@ -1,0 +1,36 @@
+// Builds everything: esbuild bundles for the extension, the CLI and the benchmark (dist/), and a
+// plain tsc compile of sources and tests (out/) that the test runner executes. The Python tracer is
+// copied beside each, since both find it next to their own code.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, chmodSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+const tracer = 'src/runtime/cwm_tracer.py';
+
+rmSync('dist', { recursive: true, force: true });
+rmSync('out', { recursive: true, force: true });
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  define: { NEURAL_DEBUG_VERSION: JSON.stringify(version) },
+};
+await Promise.all([
+  build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: ['bench/tracer-bench.ts'], outfile: 'dist/bench/tracer-bench.js' }),
+]);
+chmodSync('dist/cli.js', 0o755);
+copyFileSync(tracer, 'dist/cwm_tracer.py');
+copyFileSync(tracer, 'dist/bench/cwm_tracer.py');
+
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.'], { stdio: 'inherit' });
+mkdirSync('out/src/runtime', { recursive: true });
+copyFileSync(tracer, 'out/src/runtime/cwm_tracer.py');

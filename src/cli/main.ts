@@ -1,0 +1,71 @@
+/** `neural-debug`: the debugger's jobs from a terminal. */
+import { traceCommand, TRACE_USAGE, Io } from './trace-command';
+import { UsageError } from './args';
+
+declare const NEURAL_DEBUG_VERSION: string;
+
+const USAGE = `usage: neural-debug COMMAND [options]
+
+commands:
+  trace FILE   run FILE under the real tracer and print its trace in CWM's format
+
+neural-debug COMMAND --help shows a command's options.`;
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  let stop: (() => void) | undefined;
+  const onSignal = (): void => stop?.();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.out(USAGE + '\n');
+      return command === undefined ? 2 : 0;
+    }
+    if (command === '--version') {
+      io.out(`${typeof NEURAL_DEBUG_VERSION === 'string' ? NEURAL_DEBUG_VERSION : 'dev'}\n`);
+      return 0;
+    }
+    if (command === 'trace') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(TRACE_USAGE + '\n');
+        return 0;
+      }
+      return await traceCommand(rest, io, (fn) => (stop = fn));
+    }
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`neural-debug: ${error.message}\n${command === 'trace' ? TRACE_USAGE : USAGE}\n`);
+      return 2;
+    }
+    io.err(`neural-debug: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+/** Writes to a stream; a reader that goes away (`neural-debug trace x.py | head`) ends the command quietly. */
+function writer(stream: NodeJS.WriteStream): (text: string) => void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+  });
+  return (text) => {
+    stream.write(text);
+  };
+}
+
+if (require.main === module) {
+  const io: Io = { out: writer(process.stdout), err: writer(process.stderr) };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`neural-debug: ${String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,122 @@
+/**
+ * Activation and wiring. The debug adapter (predicted vs actual stepping) arrives with its own
+ * module; what this version offers in the editor is the real half: tracing a function and reading the
+ * trace in CWM's format.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { displayFrameText, encodeFrame } from './trace/encoder';
+import { TraceFrame } from './trace/frame';
+import { buildPromptProgram, PromptError } from './trace/prompt';
+import { scanPython } from './trace/pysource';
+import { SPECIAL_TOKENS } from './trace/tokens';
+import { defaultTracerScript, startTrace, TraceLimits, TraceRun, TraceScope } from './runtime/tracer';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const channel = vscode.window.createOutputChannel('Neural Debugger');
+  let running: TraceRun | undefined;
+  context.subscriptions.push(
+    channel,
+    vscode.commands.registerCommand('neuralDebugger.traceFile', async (uri?: vscode.Uri) => {
+      if (running) {
+        void vscode.window.showWarningMessage('A trace is already running. Stop it first (Neural Debugger: Stop Running Trace).');
+        return;
+      }
+      running = await traceFile(context, channel, uri);
+      try {
+        await running?.done;
+      } finally {
+        running = undefined;
+      }
+    }),
+    vscode.commands.registerCommand('neuralDebugger.stopTrace', () => running?.stop()),
+    vscode.debug.registerDebugConfigurationProvider('cwm', {
+      resolveDebugConfiguration() {
+        void vscode.window.showInformationMessage(
+          'The CWM debug adapter is not part of this build yet. Use "Neural Debugger: Trace Real Execution" to record a trace.',
+        );
+        return undefined;
+      },
+    }),
+  );
+}
+
+export function deactivate(): void {
+  // Runs are stopped through their disposables; nothing global to release.
+}
+
+function settings(): { python: string; limits: TraceLimits; scope: TraceScope } {
+  const config = vscode.workspace.getConfiguration('neuralDebugger');
+  return {
+    python: config.get<string>('pythonPath', ''),
+    limits: {
+      maxSteps: config.get<number>('maxSteps', 10000),
+      timeoutSeconds: config.get<number>('timeoutSeconds', 30),
+      maxReprLength: config.get<number>('maxReprLength', 1000),
+      maxOutputBytes: config.get<number>('maxOutputBytes', 1 << 20),
+      maxDepth: config.get<number>('maxDepth', 500),
+    },
+    scope: config.get<TraceScope>('traceScope', 'program'),
+  };
+}
+
+async function traceFile(context: vscode.ExtensionContext, channel: vscode.OutputChannel, uri?: vscode.Uri): Promise<TraceRun | undefined> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showErrorMessage('Tracing runs your program; it is only available in a trusted workspace.');
+    return undefined;
+  }
+  const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
+  if (!document || document.languageId !== 'python' || document.uri.scheme !== 'file') {
+    void vscode.window.showErrorMessage('Open a Python file saved on disk to trace it.');
+    return undefined;
+  }
+  const functions = scanPython(document.getText()).functions.filter((fn) => fn.parent === undefined && !fn.isClass);
+  let entry: string | undefined;
+  let args = '';
+  if (functions.length > 0) {
+    const picked = await vscode.window.showQuickPick(
+      [{ label: '$(symbol-event) marked function', description: 'the def line carrying # << START_OF_TRACE', name: '' }, ...functions.map((fn) => ({ label: fn.name, description: `line ${fn.defLine}`, name: fn.name }))],
+      { title: 'Function to trace' },
+    );
+    if (!picked) return undefined;
+    entry = picked.name || undefined;
+    const typed = await vscode.window.showInputBox({ title: `Arguments for ${picked.name || 'the marked function'}`, prompt: 'Python argument text, e.g. [1, 2], 3', value: '' });
+    if (typed === undefined) return undefined;
+    args = typed;
+  }
+  let program;
+  try {
+    program = buildPromptProgram(document.getText(), { entry, args });
+  } catch (error) {
+    if (error instanceof PromptError) {
+      void vscode.window.showErrorMessage(error.message);
+      return undefined;
+    }
+    throw error;
+  }
+  const { python, limits, scope } = settings();
+  channel.clear();
+  channel.show(true);
+  let previous: TraceFrame | undefined;
+  const run = startTrace(
+    { programPath: document.uri.fsPath, program, python, limits, scope, tracerScript: path.join(context.extensionPath, 'dist', path.basename(defaultTracerScript())) },
+    {
+      frame: (frame) => {
+        channel.appendLine(displayFrameText(encodeFrame(frame, previous)));
+        previous = frame;
+      },
+      output: (item) => channel.append(item.text),
+    },
+  );
+  void vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Tracing ${path.basename(document.uri.fsPath)}`, cancellable: true },
+    async (_progress, token) => {
+      token.onCancellationRequested(run.stop);
+      const result = await run.done;
+      if (result.end.reason === 'returned' || result.end.reason === 'raised') channel.appendLine(SPECIAL_TOKENS.endOfText);
+      channel.appendLine(`— ${result.frames.length} frames; ${result.end.message}`);
+      if (result.end.traceback) channel.append(result.end.traceback);
+    },
+  );
+  return run;
+}
