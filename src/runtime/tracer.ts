@@ -98,6 +98,8 @@ export interface TraceRun {
   readonly done: Promise<TraceResult>;
   /** Kills the program and its children; `done` resolves with reason `stopped`. */
   stop(): void;
+  /** The interpreter's process id (also its process group on POSIX), once started. */
+  readonly pid: number | undefined;
 }
 
 type ProtocolLocals = Array<[string, string | null]>;
@@ -287,5 +289,8 @@ export function startTrace(options: TraceOptions, listener: TraceListener = {}):
   return {
     done,
     stop: () => forceEnd('stopped', 'stopped by the user'),
+    get pid() {
+      return child?.pid;
+    },
   };
 }
