@@ -9,25 +9,28 @@ user's file), the function to call and with which argument text, and the limits.
 
 Messages go to the process's ORIGINAL stdout, one JSON object per line. The program's own stdout and
 stderr are redirected: Python-level writes become "o" messages tagged with the step they happened in;
-writes straight to file descriptor 1 or 2 (C code, child processes) land on the process's stderr, which
-the TypeScript side reads as raw output.
+writes straight to file descriptor 1 or 2 (C code, child processes) go through a pipe that a thread of
+this process reads, and become "raw" messages tagged with the step running when they were read (they
+can lag the write by the few steps that run before that thread gets the GIL).
 
     {"t": "start", "python": "3.11.7", "impl": "cpython"}
-    {"t": "f", "e": "call"|"line"|"return"|"exception", "ln": LINE, "src": TEXT, "fn": NAME,
-     "d": DEPTH, "a": ACTIVATION, "loc": [[NAME, REPR or null], ...], "v": REPR, "x": EXC_TYPE,
-     "unw": true, "file": PATH}
-    {"t": "o", "n": STEP, "s": "out"|"err", "x": TEXT}
+    {"t": "f", "e": "call"|"line"|"return"|"exception", "ln": LINE, "fn": NAME, "d": DEPTH,
+     "a": ACTIVATION, "loc": [[NAME, REPR or null], ...], "v": REPR, "x": EXC_TYPE, "unw": true,
+     "file": PATH, "src": TEXT}
+    {"t": "o", "n": STEP, "s": "out"|"err"|"raw", "x": TEXT}
     {"t": "end", "r": REASON, "m": MESSAGE, "tb": TRACEBACK}
 
 "loc" is present on call and line frames and lists the locals in frame.f_locals order; a null repr
 means "unchanged since this activation's previous frame" (a protocol saving; the CWM text's own ".."
 is decided on the TypeScript side). "v" is the repr of a returned value or of a raised exception.
 "unw" marks a return event caused by an exception leaving the frame (CPython reports None as its value).
-"file" appears only for frames outside the traced program (trace scopes "user" and "all").
+"file" and "src" (the line's text) appear only for frames outside the traced program (trace scopes
+"user" and "all"); for the program itself the reader has the source and looks the line up.
 
 End reasons: returned, raised, max-steps, timeout, max-output, max-depth, error.
 """
 
+import collections
 import json
 import os
 import sys
@@ -35,48 +38,73 @@ import threading
 import time
 import traceback
 import types
+from json.encoder import encode_basestring_ascii as _json_string
 
 PROTOCOL_FLUSH_SECONDS = 0.05
 COMPREHENSION_NAMES = frozenset(("<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"))
+SCALAR_TYPES = frozenset((int, float, complex, bool, str, bytes, type(None)))
+_MISSING = object()
 
 
 class Channel(object):
-    """Buffered, thread-safe writer of protocol lines to the saved stdout descriptor."""
+    """Writes protocol lines to the saved stdout descriptor, for the program's thread, the watchdog
+    and the raw-output pump. Queuing a frame takes no lock (deque.append is atomic in CPython): it is
+    the hot path. Writing, and the coalescing of program output, take the lock."""
 
     def __init__(self, fd):
         self.fd = fd
         self.lock = threading.Lock()
-        self.parts = []
-        self.size = 0
-        self.last_flush = time.monotonic()
+        self.queue = collections.deque()
         self.closed = False
+        self.output = None  # [step, stream, [texts]]: writes of one step and stream become one message
 
     def send(self, message):
-        line = json.dumps(message, ensure_ascii=True) + "\n"
+        self.send_line(json.dumps(message, ensure_ascii=True) + "\n")
+
+    def send_line(self, line):
+        # Activation.trace inlines this for line events.
+        if self.output is not None:
+            self.end_output()
+        self.queue.append(line)
+        if len(self.queue) > 2048:
+            self.flush()
+
+    def end_output(self):
         with self.lock:
-            if self.closed:
+            self._end_output_locked()
+
+    def send_output(self, step, stream, text):
+        with self.lock:
+            pending = self.output
+            if pending is not None and pending[0] == step and pending[1] == stream:
+                pending[2].append(text)
                 return
-            self.parts.append(line)
-            self.size += len(line)
-            if self.size > 65536 or time.monotonic() - self.last_flush > PROTOCOL_FLUSH_SECONDS:
-                self._flush_locked()
+            self._end_output_locked()
+            self.output = [step, stream, [text]]
+
+    def _end_output_locked(self):
+        pending = self.output
+        if pending is not None:
+            self.output = None
+            message = {"t": "o", "n": pending[0], "s": pending[1], "x": "".join(pending[2])}
+            self.queue.append(json.dumps(message, ensure_ascii=True) + "\n")
 
     def flush(self):
         with self.lock:
             self._flush_locked()
 
     def _flush_locked(self):
-        self.last_flush = time.monotonic()
-        if not self.parts or self.closed:
+        self._end_output_locked()
+        queue = self.queue
+        lines = []
+        while queue:
+            lines.append(queue.popleft())
+        if not lines or self.closed:
             return
-        data = "".join(self.parts).encode("ascii")
-        self.parts = []
-        self.size = 0
+        view = memoryview("".join(lines).encode("ascii"))
         try:
-            view = memoryview(data)
             while view:
-                written = os.write(self.fd, view)
-                view = view[written:]
+                view = view[os.write(self.fd, view):]
         except OSError:
             # The reader is gone (the debugger stopped): nobody wants the rest of this run.
             self.closed = True
@@ -86,7 +114,8 @@ class Channel(object):
         """Sends the last message and ends the process at once, from any thread."""
         with self.lock:
             if not self.closed:
-                self.parts.append(json.dumps(message, ensure_ascii=True) + "\n")
+                self._end_output_locked()
+                self.queue.append(json.dumps(message, ensure_ascii=True) + "\n")
                 self._flush_locked()
                 self.closed = True
         os._exit(exit_code)
@@ -160,21 +189,39 @@ class _BinaryCapture(object):
 class Activation(object):
     """One running call of a traced function: its identity and the locals it last reported."""
 
-    __slots__ = ("tracer", "ident", "depth", "name", "reprs", "last_event")
+    __slots__ = ("tracer", "ident", "depth", "name", "reprs", "scalars", "last_event")
 
     def __init__(self, tracer, ident, depth, name):
         self.tracer = tracer
         self.ident = ident
         self.depth = depth
         self.name = name
-        self.reprs = {}
+        self.reprs = {}  # name -> the repr last reported, for values that are not scalars
+        self.scalars = {}  # name -> the value last reported, for immutable scalars
         self.last_event = "call"
 
     def trace(self, frame, event, arg):
         tracer = self.tracer
         if event == "line":
-            tracer.emit(self, frame, "line", None)
-        elif event == "return":
+            # The hot path, one call per line event: built by hand from cached pieces, with only the
+            # reprs going through the (C) JSON string encoder.
+            if tracer.steps >= tracer.max_steps or not tracer.steps & 255:
+                tracer.check_limits()
+            code = frame.f_code
+            head = tracer.heads.get(code) or tracer.code_head(code)
+            line = frame.f_lineno
+            tracer.steps += 1
+            channel = tracer.channel
+            if channel.output is not None:
+                channel.end_output()
+            channel.queue.append('{"t":"f","e":"line","ln":%d,%s,"d":%d,"a":%d,"loc":[%s]%s}\n' % (
+                line, head[0], self.depth, self.ident, tracer.locals_json(self, frame),
+                ',"src":' + _json_string(tracer.line_text(code.co_filename, line)) if head[1] else ""))
+            if len(channel.queue) > 2048:
+                channel.flush()
+            self.last_event = event
+            return self.trace
+        if event == "return":
             unwinding = self.last_event == "exception"
             tracer.emit(self, frame, "return", arg, unwinding)
             tracer.depth -= 1
@@ -197,6 +244,10 @@ class Tracer(object):
         self.output_bytes = 0
         self.started = time.monotonic()
         self.def_lines = {}
+        self.heads = {}
+        self.name_prefixes = {}
+        self.max_steps = self.limits.max_steps
+        self.max_repr = self.limits.max_repr
         self.skip_prefixes = _library_prefixes() if self.scope == "user" else ()
 
     # -- which code is traced ------------------------------------------------------------------
@@ -227,54 +278,95 @@ class Tracer(object):
     # -- frames --------------------------------------------------------------------------------
 
     def emit(self, activation, frame, event, arg, unwinding=False):
-        if self.steps >= self.limits.max_steps:
-            self.stop("max-steps", "stopped at the step limit (%d steps)" % self.limits.max_steps)
-        if (self.steps & 255) == 0 and time.monotonic() - self.started > self.limits.timeout:
-            self.stop_for_time()
+        """Call, return and exception events."""
+        if self.steps >= self.max_steps or not self.steps & 255:
+            self.check_limits()
         code = frame.f_code
+        head = self.heads.get(code) or self.code_head(code)
         if event == "call":
             line = self.def_line(code)
+            body = ',"loc":[' + self.locals_json(activation, frame) + "]"
+        elif event == "return":
+            line = frame.f_lineno
+            body = ',"v":' + _json_string(self.safe_repr(arg)) + (',"unw":true' if unwinding else "")
         else:
             line = frame.f_lineno
-        message = {"t": "f", "e": event, "ln": line, "src": self.line_text(code.co_filename, line),
-                   "fn": code.co_name, "d": activation.depth, "a": activation.ident}
-        if code.co_filename != self.program:
-            message["file"] = code.co_filename
-        if event == "call" or event == "line":
-            message["loc"] = self.locals_of(activation, frame)
-        elif event == "return":
-            message["v"] = self.safe_repr(arg)
-            if unwinding:
-                message["unw"] = True
-        else:
-            message["v"] = self.safe_repr(arg[1])
-            message["x"] = getattr(arg[0], "__name__", "BaseException")
+            body = ',"v":' + _json_string(self.safe_repr(arg[1])) + ',"x":' + _json_string(getattr(arg[0], "__name__", "BaseException"))
+        if head[1]:
+            body += ',"src":' + _json_string(self.line_text(code.co_filename, line))
         self.steps += 1
-        self.channel.send(message)
+        self.channel.send_line('{"t":"f","e":"%s","ln":%d,%s,"d":%d,"a":%d%s}\n' % (event, line, head[0], activation.depth, activation.ident, body))
 
-    def locals_of(self, activation, frame):
+    def check_limits(self):
+        if self.steps >= self.max_steps:
+            self.stop("max-steps", "stopped at the step limit (%d steps)" % self.max_steps)
+        if time.monotonic() - self.started > self.limits.timeout:
+            self.stop_for_time()
+
+    def code_head(self, code):
+        """The message fields fixed for a code object, and whether it lies outside the program."""
+        outside = code.co_filename != self.program
+        fields = '"fn":' + _json_string(code.co_name)
+        if outside:
+            fields += ',"file":' + _json_string(code.co_filename)
+        head = self.heads[code] = (fields, outside)
+        return head
+
+    def locals_json(self, activation, frame):
+        """The "loc" list of a call or line frame. A null repr tells the reader "as in this activation's
+        previous frame" (transport compression only: the CWM text's ".." is decided by the reader)."""
         previous = activation.reprs
-        current = {}
-        pairs = []
+        previous_scalars = activation.scalars
+        reprs = {}
+        scalars = {}
+        parts = []
+        prefixes = self.name_prefixes
+        limit = self.max_repr
         for name, value in frame.f_locals.items():
-            if name[:1] == ".":
-                continue
-            text = self.safe_repr(value)
-            current[name] = text
-            pairs.append([name, None if previous.get(name) == text else text])
-        activation.reprs = current
-        return pairs
+            prefix = prefixes.get(name)
+            if prefix is None:
+                if name[:1] == ".":  # a comprehension's hidden iterator
+                    continue
+                prefix = prefixes[name] = "[" + _json_string(name) + ","
+            scalar = type(value) in SCALAR_TYPES
+            if scalar:
+                # The same immutable object has the same repr. Only such objects are remembered, so
+                # the tracer keeps no user object alive.
+                scalars[name] = value
+                if previous_scalars.get(name, _MISSING) is value:
+                    parts.append(prefix + "null]")
+                    continue
+            try:  # safe_repr, inlined: this runs for every local at every step
+                text = repr(value)
+            except BaseException as error:
+                text = _failed_repr(error)
+            if type(text) is not str or len(text) > limit:
+                text = self.fit_repr(text)
+            if not scalar:
+                reprs[name] = text
+                if previous.get(name) == text:
+                    parts.append(prefix + "null]")
+                    continue
+            parts.append(prefix + _json_string(text) + "]")
+        activation.reprs = reprs
+        activation.scalars = scalars
+        return ",".join(parts)
 
     def safe_repr(self, value):
         try:
             text = repr(value)
-            if not isinstance(text, str):
-                text = "<repr returned %s>" % type(text).__name__
         except BaseException as error:  # a user __repr__ may raise anything
-            text = "<repr failed: %s>" % type(error).__name__
-        limit = self.limits.max_repr
+            text = _failed_repr(error)
+        return self.fit_repr(text)
+
+    def fit_repr(self, text):
+        """A repr that is a str and no longer than the limit, cut visibly (the cut never touches JSON syntax:
+        the whole text is still encoded as one JSON string)."""
+        if type(text) is not str:
+            return "<repr returned %s>" % type(text).__name__
+        limit = self.max_repr
         if len(text) > limit:
-            text = "%s...<+%d chars>" % (text[:limit], len(text) - limit)
+            return "%s...<+%d chars>" % (text[:limit], len(text) - limit)
         return text
 
     def def_line(self, code):
@@ -309,10 +401,10 @@ class Tracer(object):
         room = self.limits.max_output - self.output_bytes
         if size > room:
             if room > 0:
-                self.channel.send({"t": "o", "n": self.steps - 1, "s": stream, "x": text[:room]})
+                self.channel.send_output(self.steps - 1, stream, _cut_utf8(text, room))
             self.stop("max-output", "stopped at the output limit (%d bytes)" % self.limits.max_output)
         self.output_bytes += size
-        self.channel.send({"t": "o", "n": self.steps - 1, "s": stream, "x": text})
+        self.channel.send_output(self.steps - 1, stream, text)
 
     def stop_for_time(self):
         self.stop("timeout", "stopped at the time limit (%g s)" % self.limits.timeout)
@@ -320,6 +412,10 @@ class Tracer(object):
     def stop(self, reason, message):
         sys.settrace(None)
         self.channel.finish({"t": "end", "r": reason, "m": message, "steps": self.steps}, 0)
+
+
+def _failed_repr(error):
+    return "<repr failed: %s>" % type(error).__name__
 
 
 def _library_prefixes():
@@ -345,6 +441,41 @@ def _watchdog(tracer):
             tracer.stop_for_time()
 
 
+def _redirect_descriptors():
+    """Points fd 1 and 2 at a pipe read by this process, so that writes which bypass sys.stdout (C code,
+    child processes) still reach the reader in order with the frames. Returns the protocol's fd."""
+    protocol_fd = os.dup(1)
+    read_fd, write_fd = os.pipe()
+    os.dup2(write_fd, 1)
+    os.dup2(write_fd, 2)
+    os.close(write_fd)
+    return protocol_fd, read_fd
+
+
+def _pump_raw(tracer, read_fd):
+    import codecs
+    decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
+    while True:
+        try:
+            data = os.read(read_fd, 65536)
+        except OSError:
+            return
+        text = decoder.decode(data, final=not data)
+        if text:
+            tracer.program_output("raw", text)
+        if not data:
+            return
+
+
+def _release_descriptors(pump):
+    """Lets the pump read to the end: once no process holds the pipe's write end, it sees EOF."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    pump.join(0.5)
+
+
 def _split_call(args_text, namespace):
     """Evaluates the argument text the way a call would, without tracing anything."""
     collect = eval("lambda *a, **k: (a, k)", {})
@@ -355,8 +486,7 @@ def run(job_path):
     with open(job_path, "r", encoding="utf-8") as handle:
         job = json.load(handle)
 
-    protocol_fd = os.dup(1)
-    os.dup2(2, 1)  # raw writes to fd 1 must not corrupt the protocol
+    protocol_fd, raw_fd = _redirect_descriptors()
     channel = Channel(protocol_fd)
     channel.send({"t": "start", "python": "%d.%d.%d" % sys.version_info[:3],
                   "impl": sys.implementation.name})
@@ -384,6 +514,8 @@ def run(job_path):
     module.__file__ = program
     sys.modules[module.__name__] = module
     threading.Thread(target=_watchdog, args=(tracer,), daemon=True).start()
+    pump = threading.Thread(target=_pump_raw, args=(tracer, raw_fd), daemon=True)
+    pump.start()
 
     try:
         exec(code, module.__dict__)
@@ -411,7 +543,7 @@ def run(job_path):
         detail = traceback.format_exc()
     finally:
         sys.settrace(None)
-    sys.stdout.flush()
+    _release_descriptors(pump)
     end = {"t": "end", "r": reason, "m": message, "steps": tracer.steps}
     if detail:
         end["tb"] = detail
@@ -419,6 +551,11 @@ def run(job_path):
     channel.flush()
     # Leave through the normal exit path so that the program's open files get flushed; the reader
     # already has everything it needs.
+
+
+def _cut_utf8(text, size):
+    """The longest prefix of text whose UTF-8 encoding fits in size bytes."""
+    return text.encode("utf-8", "surrogatepass")[:size].decode("utf-8", "ignore")
 
 
 def _describe(error):

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { LocalVar, RecordedFrame } from '../trace/frame';
+import { FrameOrigin, LocalVar, RecordedFrame } from '../trace/frame';
 import { PromptProgram } from '../trace/prompt';
 import { BOOTSTRAP, PYTHON_TOO_OLD_EXIT, resolvePython } from './python';
 
@@ -107,7 +107,7 @@ interface FrameMessage {
   t: 'f';
   e: RecordedFrame['event'];
   ln: number;
-  src: string;
+  src?: string;
   fn: string;
   d: number;
   a: number;
@@ -120,10 +120,12 @@ interface FrameMessage {
 type Message =
   | { t: 'start'; python: string }
   | FrameMessage
-  | { t: 'o'; n: number; s: 'out' | 'err'; x: string }
+  | { t: 'o'; n: number; s: 'out' | 'err' | 'raw'; x: string }
   | { t: 'end'; r: EndReason; m: string; tb?: string };
 
 const EXIT_GRACE_MS = 2000;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const STREAMS = { out: 'stdout', err: 'stderr', raw: 'raw' } as const;
 
 export function startTrace(options: TraceOptions, listener: TraceListener = {}): TraceRun {
   const limits: TraceLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -140,6 +142,7 @@ export function startTrace(options: TraceOptions, listener: TraceListener = {}):
     limits,
   }));
 
+  const sourceLines = options.program.source.split('\n');
   const frames: RecordedFrame[] = [];
   const output: ProgramOutput[] = [];
   const activations = new Map<number, Map<string, string>>();
@@ -149,6 +152,7 @@ export function startTrace(options: TraceOptions, listener: TraceListener = {}):
   let rawOutputBytes = 0;
   let stderrTail = '';
   let child: ChildProcess | undefined;
+  let exitGrace: NodeJS.Timeout | undefined;
 
   // The whole process group goes: a program's own child processes must not outlive the run.
   const kill = (): void => {
@@ -165,25 +169,34 @@ export function startTrace(options: TraceOptions, listener: TraceListener = {}):
     kill();
   };
 
+  // Runs once per frame, up to hundreds of thousands of times a run: no spreads, no per-frame maps.
   const onFrame = (m: FrameMessage): void => {
-    const origin = {
-      line: m.ln,
-      functionName: m.fn,
-      depth: m.d,
-      activation: m.a,
-      ...(m.file !== undefined ? { file: m.file } : {}),
-      ...(m.unw ? { unwinding: true } : {}),
-      ...(m.x !== undefined ? { exceptionType: m.x } : {}),
-    };
+    const origin: Mutable<FrameOrigin> = { line: m.ln, functionName: m.fn, depth: m.d, activation: m.a };
+    if (m.file !== undefined) origin.file = m.file;
+    if (m.unw) origin.unwinding = true;
+    if (m.x !== undefined) origin.exceptionType = m.x;
+    const source = m.src ?? sourceLines[m.ln - 1] ?? '';
     let frame: RecordedFrame;
     if (m.e === 'call' || m.e === 'line') {
-      const known = activations.get(m.a) ?? new Map<string, string>();
-      const locals: LocalVar[] = (m.loc ?? []).map(([name, repr]) => [name, repr ?? known.get(name) ?? '']);
-      activations.set(m.a, new Map(locals));
-      frame = { event: m.e, locals, source: m.src, origin };
+      // A null repr means "as in this activation's previous frame". Names that disappear stay in
+      // `known`, harmlessly: the tracer only sends null for a name its previous frame had.
+      let known = activations.get(m.a);
+      if (!known) activations.set(m.a, (known = new Map<string, string>()));
+      const pairs = m.loc ?? [];
+      const locals: LocalVar[] = new Array(pairs.length);
+      for (let i = 0; i < pairs.length; i++) {
+        const [name, repr] = pairs[i];
+        if (repr === null) {
+          locals[i] = [name, known.get(name) ?? ''];
+        } else {
+          known.set(name, repr);
+          locals[i] = [name, repr];
+        }
+      }
+      frame = { event: m.e, locals, source, origin };
     } else {
       if (m.e === 'return') activations.delete(m.a);
-      frame = { event: m.e, source: m.src, value: m.v ?? '', origin };
+      frame = { event: m.e, source, value: m.v ?? '', origin };
     }
     frames.push(frame);
     listener.frame?.(frame, frames.length - 1);
@@ -200,11 +213,11 @@ export function startTrace(options: TraceOptions, listener: TraceListener = {}):
       case 'f':
         return onFrame(message);
       case 'o':
-        return addOutput({ step: message.n, stream: message.s === 'out' ? 'stdout' : 'stderr', text: message.x });
+        return addOutput({ step: message.n, stream: STREAMS[message.s], text: message.x });
       case 'end':
         end = { reason: message.r, message: message.m, ...(message.tb ? { traceback: message.tb } : {}) };
         // The tracer leaves through the normal exit path; a program's leftover threads must not keep it.
-        setTimeout(kill, EXIT_GRACE_MS).unref();
+        exitGrace = setTimeout(kill, EXIT_GRACE_MS);
         return;
     }
   };
@@ -212,6 +225,7 @@ export function startTrace(options: TraceOptions, listener: TraceListener = {}):
   const done = new Promise<TraceResult>((resolve) => {
     const finish = (fallback: TraceEnd): void => {
       clearTimeout(timer);
+      clearTimeout(exitGrace);
       fs.rm(jobDir, { recursive: true, force: true }, () => undefined);
       resolve({ frames, output, end: end ?? forcedEnd ?? fallback, ...(pythonVersion ? { pythonVersion } : {}) });
     };
@@ -237,6 +251,7 @@ export function startTrace(options: TraceOptions, listener: TraceListener = {}):
     const decoder = new StringDecoder('utf8');
     let pending = '';
     proc.stdout?.on('data', (chunk: Buffer) => {
+      if (forcedEnd) return; // killed: whatever is still in the pipe is not part of the run
       pending += decoder.write(chunk);
       let newline = pending.indexOf('\n');
       while (newline >= 0) {
