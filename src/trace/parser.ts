@@ -50,9 +50,12 @@ const EVENT_OF: Partial<Record<SpecialToken, TraceFrame['event']>> = {
   [T.exceptionSep]: 'exception',
 };
 
-/** The longest spelled-out token we hold back for when a chunk may end inside one. */
+/**
+ * Spelled-out tokens are at most this long (the longest real one has 23 characters); a longer
+ * look-alike is text, whether it arrives whole or in pieces.
+ */
 const MAX_TOKEN_LENGTH = 64;
-const TOKEN_PATTERN = /<\|[A-Za-z0-9_]+\|>/g;
+const TOKEN_PATTERN = /<\|[A-Za-z0-9_]{1,60}\|>/g;
 
 export class TraceParser {
   private state: State = 'start';
@@ -102,23 +105,29 @@ export class TraceParser {
 
   /** Ordinary text that is known to hold no special token (decoded from regular token ids). */
   feedPlain(text: string): ParseEvent[] {
+    this.releaseHeldText();
     this.plain(text);
     return this.drain();
   }
 
   /** One special token, by its string. Anything not among CWM's tokens is reported as unknown. */
   feedToken(token: string): ParseEvent[] {
+    this.releaseHeldText();
     this.special(token);
     return this.drain();
   }
 
+  /** Text feedText held back in case a token began there: input of another kind proves it did not. */
+  private releaseHeldText(): void {
+    if (this.pendingText === '') return;
+    const text = this.pendingText;
+    this.pendingText = '';
+    this.plain(text);
+  }
+
   /** The input is over. A half-read frame is reported as truncated. */
   finish(): ParseEvent[] {
-    if (this.pendingText !== '') {
-      const text = this.pendingText;
-      this.pendingText = '';
-      this.plain(text);
-    }
+    this.releaseHeldText();
     if (!this.atFrameBoundary && this.state !== 'skip') {
       this.error('truncated-frame', `the input ended inside a ${this.event} frame`);
     }
@@ -156,13 +165,18 @@ export class TraceParser {
       case 'skip':
         return;
       case 'ended':
-        this.afterEnd();
+        if (text.trim() !== '') this.afterEnd();
         return;
     }
   }
 
   private special(tokenText: string): void {
     const token = asSpecialToken(tokenText);
+    if (!token && this.state === 'context') {
+      // The prompt's source is user code: a token look-alike in a string literal is its text.
+      this.buffer += tokenText;
+      return;
+    }
     if (!token) {
       if (this.state === 'ended') return this.afterEnd();
       this.error('unknown-token', `${tokenText} is not a CWM trace token`);
@@ -275,6 +289,8 @@ export class TraceParser {
     const parsed = parseString(this.buffer);
     if (!parsed.ok) {
       this.error('bad-json', `the value of a ${this.event} frame is not a JSON string: ${parsed.error} in ${preview(this.buffer)}`);
+      // The frame is lost but its event is not: a return still leaves the activation.
+      if (this.event === 'return') this.resolver.leave();
       this.state = 'event';
       return;
     }

@@ -48,9 +48,10 @@ export function scanPython(source: string): PySource {
   let quote = ''; // the open string's delimiter: ', ", ''' or """
   let depth = 0;
   let start = -1;
+  let joined = false; // the previous line ended in a backslash outside any comment or string
   for (let row = 0; row < lines.length; row++) {
     const line = lines[row];
-    const beginsInside = quote !== '' || depth > 0 || (row > 0 && endsWithBackslash(lines[row - 1]) && start >= 0);
+    const beginsInside = quote !== '' || depth > 0 || (joined && start >= 0);
     continuation[row] = beginsInside;
     if (!beginsInside) {
       const stripped = line.trim();
@@ -62,6 +63,7 @@ export function scanPython(source: string): PySource {
       logical[logical.length - 1] = { ...open, last: row };
     }
     let i = 0;
+    let inComment = false;
     while (i < line.length) {
       if (quote !== '') {
         const c = line[i];
@@ -78,7 +80,10 @@ export function scanPython(source: string): PySource {
         continue;
       }
       const c = line[i];
-      if (c === '#') break;
+      if (c === '#') {
+        inComment = true;
+        break;
+      }
       if (c === '"' || c === "'") {
         const triple = line.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
         quote = triple;
@@ -91,6 +96,7 @@ export function scanPython(source: string): PySource {
     }
     // A one-quote string cannot span lines unless the line ends in a backslash.
     if (quote.length === 1 && !endsWithBackslash(line)) quote = '';
+    joined = quote === '' && !inComment && endsWithBackslash(line);
   }
 
   return { lines, continuation, functions: findFunctions(logical, lines.length) };
@@ -147,6 +153,31 @@ export function indentOf(line: string): number {
   let n = 0;
   while (n < line.length && (line[n] === ' ' || line[n] === '\t')) n++;
   return n;
+}
+
+/**
+ * The last line of the block a compound statement opens (its own line for `while n: n -= 1`):
+ * the lines after it that are indented deeper, not counting blank lines, comments and continuations.
+ */
+export function blockEnd(source: PySource, line: number): number {
+  const indent = indentOf(source.lines[line - 1] ?? '');
+  let end = line;
+  for (let row = line; row < source.lines.length; row++) {
+    if (source.continuation[row]) {
+      if (end === row) end = row + 1; // the header's own continuation lines
+      continue;
+    }
+    const text = source.lines[row];
+    const stripped = text.trim();
+    if (stripped === '' || stripped.startsWith('#')) continue;
+    if (indentOf(text) <= indent) break;
+    end = row + 1;
+  }
+  return end;
+}
+
+export function isLoopHeader(text: string): boolean {
+  return /^\s*(?:async\s+)?(?:for|while)\b/.test(text);
 }
 
 /** The innermost function (not class) whose body contains a 1-based line, or undefined at module level. */

@@ -5,7 +5,7 @@
  * function that is running, then ordered by where execution can go from the previous line.
  */
 import { FrameEvent, TraceFrame } from './frame';
-import { enclosingFunction, PyFunction, PySource, scanPython } from './pysource';
+import { blockEnd, enclosingFunction, isLoopHeader, PyFunction, PySource, scanPython } from './pysource';
 
 const MARKER = /\s*#\s*<<\s*START_OF_TRACE\s*$/;
 
@@ -39,30 +39,57 @@ export class SourceLocator {
     if (context.event === 'call') return this.pickDefinition(candidates, context);
 
     if (context.functionDefLine !== undefined) {
-      const inside = candidates.filter((line) => enclosingFunction(this.source, line)?.defLine === context.functionDefLine);
+      const inside = candidates.filter((line) => this.ownerOf(line)?.defLine === context.functionDefLine);
       if (inside.length > 0) candidates = inside;
     }
     const previous = context.previousLine;
     if (previous === undefined) return candidates[0];
-    // A return or an exception happens on the line that was running; a line event moves forward,
-    // stays (a one-line loop), or jumps back to a loop header.
+    // A return or an exception happens on the line that was running.
     if (context.event !== 'line' && candidates.includes(previous)) return previous;
+    // A line event jumps back to the header of a loop whose body just ran (the innermost one),
+    // repeats a one-line loop, or moves forward.
+    const loops = candidates.filter((line) => line < previous && isLoopHeader(this.source.lines[line - 1]) && blockEnd(this.source, line) >= previous);
+    if (loops.length > 0) return loops[loops.length - 1];
+    if (candidates.includes(previous) && isLoopHeader(this.source.lines[previous - 1]) && blockEnd(this.source, previous) === previous) return previous;
     const ahead = candidates.find((line) => line > previous);
     if (ahead !== undefined) return ahead;
     if (candidates.includes(previous)) return previous;
     return candidates[0];
   }
 
+  /**
+   * Among identical def lines, the one the caller can reach: a function nested in the caller's own
+   * function, a method of the class the caller line constructs or names, a method of the caller's
+   * own class; otherwise the first.
+   */
   private pickDefinition(candidates: readonly number[], context: LocateContext): number {
     const defs = candidates
       .map((line) => this.source.functions.find((fn) => fn.defLine === line))
       .filter((fn): fn is PyFunction => fn !== undefined);
-    if (context.previousLine !== undefined) {
-      const callerText = this.source.lines[context.previousLine - 1] ?? '';
-      const called = defs.filter((fn) => new RegExp(`\\b${fn.name}\\s*\\(`).test(callerText));
-      if (called.length > 0) return called[0].defLine;
+    if (defs.length === 0) return candidates[0];
+    const functions = this.source.functions;
+    const callerText = context.previousLine !== undefined ? this.source.lines[context.previousLine - 1] ?? '' : '';
+    const caller = functions.find((fn) => fn.defLine === context.functionDefLine);
+    const score = (fn: PyFunction): number => {
+      const parent = fn.parent !== undefined ? functions[fn.parent] : undefined;
+      if (!parent) return 0;
+      if (!parent.isClass) return caller !== undefined && parent.defLine === caller.defLine ? 3 : 0;
+      if (new RegExp(`\\b${parent.name}\\s*(?:\\(|\\.\\s*${fn.name}\\b)`).test(callerText)) return 2;
+      return caller?.parent !== undefined && functions[caller.parent] === parent ? 1 : 0;
+    };
+    let best = defs[0];
+    for (const fn of defs) if (score(fn) > score(best)) best = fn;
+    return best.defLine;
+  }
+
+  /** The function a line's statement runs in: a def line (and its decorators) belongs to the enclosing one. */
+  private ownerOf(line: number): PyFunction | undefined {
+    let owner: PyFunction | undefined;
+    for (const fn of this.source.functions) {
+      if (fn.isClass || line <= fn.defLine || line > fn.lastLine) continue;
+      if (!owner || fn.defLine > owner.defLine) owner = fn;
     }
-    return defs.length > 0 ? defs[0].defLine : candidates[0];
+    return owner;
   }
 }
 
