@@ -1,4 +1,5 @@
 /** Where tests find the repository, the shared data and the Python interpreters of this machine. */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -64,9 +65,16 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** Which Python the single-interpreter suites use. */
+let resolvedDefault: string | undefined;
+
+/**
+ * Which Python the single-interpreter suites use: NEURAL_DEBUG_PYTHON, else the interpreter behind
+ * `python3`, resolved once (a pyenv shim costs ~120 ms a start, and the CruxEval suite starts 450).
+ */
 export function defaultPython(): string {
-  return process.env.NEURAL_DEBUG_PYTHON ?? 'python3';
+  if (process.env.NEURAL_DEBUG_PYTHON) return process.env.NEURAL_DEBUG_PYTHON;
+  resolvedDefault ??= execFileSync('python3', ['-c', 'import sys; print(sys.executable)']).toString().trim();
+  return resolvedDefault;
 }
 
 export function tempDir(prefix: string): string {

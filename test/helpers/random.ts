@@ -20,8 +20,17 @@ export class Random {
     return min + Math.floor(this.next() * (max - min + 1));
   }
 
+  /** An integer in [0, n). */
+  below(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
+    return items[this.below(items.length)];
   }
 }
 
