@@ -28,7 +28,7 @@ Runs FILE under the real tracer and prints what happened, in CWM's trace format.
   --quiet            do not copy the program's output to stderr
 
 Exit status: 0 the trace is complete (the entry returned or raised), 3 a limit stopped it (the
-partial trace is printed), 1 the program could not be traced, 2 a usage error.`;
+partial trace is printed), 1 the program could not be traced, 2 a usage error, 130 interrupted.`;
 
 const OPTIONS: OptionSpec[] = [
   ...['entry', 'args', 'format', 'max-steps', 'timeout', 'max-repr', 'max-output', 'max-depth', 'scope', 'python'].map((name) => ({ name, value: true })),
@@ -103,6 +103,7 @@ export async function traceCommand(argv: readonly string[], io: Io, onStop: (sto
   io.err(`neural-debug: ${summary}\n`);
   if (result.end.traceback && result.end.reason !== 'raised') io.err(result.end.traceback);
   if (result.end.reason === 'raised') return 0;
+  if (result.end.reason === 'stopped') return 130;
   return LIMIT_REASONS.has(result.end.reason) ? 3 : 1;
 }
 
