@@ -189,46 +189,48 @@ class _BinaryCapture(object):
 class Activation(object):
     """One running call of a traced function: its identity and the locals it last reported."""
 
-    __slots__ = ("tracer", "ident", "depth", "name", "reprs", "scalars", "last_event")
+    __slots__ = ("tracer", "ident", "depth", "reprs", "scalars", "last_event")
 
-    def __init__(self, tracer, ident, depth, name):
+    def __init__(self, tracer, ident, depth):
         self.tracer = tracer
         self.ident = ident
         self.depth = depth
-        self.name = name
         self.reprs = {}  # name -> the repr last reported, for values that are not scalars
         self.scalars = {}  # name -> the value last reported, for immutable scalars
         self.last_event = "call"
 
     def trace(self, frame, event, arg):
-        tracer = self.tracer
-        if event == "line":
-            # The hot path, one call per line event: built by hand from cached pieces, with only the
-            # reprs going through the (C) JSON string encoder.
-            if tracer.steps >= tracer.max_steps or not tracer.steps & 255:
-                tracer.check_limits()
-            code = frame.f_code
-            head = tracer.heads.get(code) or tracer.code_head(code)
-            line = frame.f_lineno
-            tracer.steps += 1
-            channel = tracer.channel
-            if channel.output is not None:
-                channel.end_output()
-            channel.queue.append('{"t":"f","e":"line","ln":%d,%s,"d":%d,"a":%d,"loc":[%s]%s}\n' % (
-                line, head[0], self.depth, self.ident, tracer.locals_json(self, frame),
-                ',"src":' + _json_string(tracer.line_text(code.co_filename, line)) if head[1] else ""))
-            if len(channel.queue) > 2048:
-                channel.flush()
+        try:
+            tracer = self.tracer
+            if event == "line":
+                # The hot path, one call per line event: built by hand from cached pieces, with only the
+                # reprs going through the (C) JSON string encoder.
+                if tracer.steps >= tracer.max_steps or not tracer.steps & 255:
+                    tracer.check_limits()
+                code = frame.f_code
+                head = tracer.heads.get(code) or tracer.code_head(code)
+                line = frame.f_lineno
+                tracer.steps += 1
+                channel = tracer.channel
+                if channel.output is not None:
+                    channel.end_output()
+                channel.queue.append('{"t":"f","e":"line","ln":%d,%s,"d":%d,"a":%d,"loc":[%s]%s}\n' % (
+                    line, head[0], self.depth, self.ident, tracer.locals_json(self, frame),
+                    ',"src":' + _json_string(tracer.line_text(code.co_filename, line)) if head[1] else ""))
+                if len(channel.queue) > 2048:
+                    channel.flush()
+                self.last_event = event
+                return self.trace
+            if event == "return":
+                unwinding = self.last_event == "exception"
+                tracer.emit(self, frame, "return", arg, unwinding)
+                tracer.depth -= 1
+            elif event == "exception":
+                tracer.emit(self, frame, "exception", arg)
             self.last_event = event
             return self.trace
-        if event == "return":
-            unwinding = self.last_event == "exception"
-            tracer.emit(self, frame, "return", arg, unwinding)
-            tracer.depth -= 1
-        elif event == "exception":
-            tracer.emit(self, frame, "exception", arg)
-        self.last_event = event
-        return self.trace
+        except Exception:  # a bug here must not silently switch tracing off inside the user's program
+            self.tracer.internal_error()
 
 
 class Tracer(object):
@@ -271,8 +273,11 @@ class Tracer(object):
         if self.depth > self.limits.max_depth:
             self.stop("max-depth", "stopped at the recursion depth limit (%d nested calls)" % self.limits.max_depth)
         self.next_ident += 1
-        activation = Activation(self, self.next_ident, self.depth, frame.f_code.co_name)
-        self.emit(activation, frame, "call", None)
+        activation = Activation(self, self.next_ident, self.depth)
+        try:
+            self.emit(activation, frame, "call", None)
+        except Exception:
+            self.internal_error()
         return activation.trace
 
     # -- frames --------------------------------------------------------------------------------
@@ -405,6 +410,11 @@ class Tracer(object):
             self.stop("max-output", "stopped at the output limit (%d bytes)" % self.limits.max_output)
         self.output_bytes += size
         self.channel.send_output(self.steps - 1, stream, text)
+
+    def internal_error(self):
+        sys.settrace(None)
+        self.channel.finish({"t": "end", "r": "error", "m": "the tracer itself failed (please report it): %s"
+                             % _describe(sys.exc_info()[1]), "tb": traceback.format_exc(), "steps": self.steps}, 0)
 
     def stop_for_time(self):
         self.stop("timeout", "stopped at the time limit (%g s)" % self.limits.timeout)
