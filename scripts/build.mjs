@@ -22,11 +22,14 @@ const common = {
   logLevel: 'warning',
   define: { NEURAL_DEBUG_VERSION: JSON.stringify(version) },
 };
-await Promise.all([
-  build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...common, entryPoints: ['bench/tracer-bench.ts'], outfile: 'dist/bench/tracer-bench.js' }),
-]);
+// One bundle per entry point. The standalone debug adapter and the inference worker join this table
+// when they exist; each bundle finds cwm_tracer.py beside itself.
+const entries = [
+  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['bench/tracer-bench.ts'], outfile: 'dist/bench/tracer-bench.js' },
+];
+await Promise.all(entries.map((entry) => build({ ...common, ...entry })));
 chmodSync('dist/cli.js', 0o755);
 copyFileSync(tracer, 'dist/cwm_tracer.py');
 copyFileSync(tracer, 'dist/bench/cwm_tracer.py');

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { buildPromptProgram } from '../../src/trace/prompt';
 import { parseTrace } from '../../src/trace/parser';
 import { encodeTrace } from '../../src/trace/encoder';
@@ -61,9 +61,13 @@ describe('CruxEval dev: 400 programs traced as f(input)', () => {
   }
   const rows = fs.readFileSync(DATA, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Row);
 
-  it('finishes every trace, and the final return value equals the expected output', async () => {
+  let results: TraceResult[] = [];
+  before(async () => {
+    results = await traceAll(rows, tempDir('nd-cruxeval-'));
+  });
+
+  it('finishes every trace, and the final return value equals the expected output', () => {
     assert.equal(rows.length, 400);
-    const results = await traceAll(rows, tempDir('nd-cruxeval-'));
     const pairs: Array<[string, string]> = [];
     const problems: string[] = [];
     results.forEach((result, i) => {
@@ -84,13 +88,15 @@ describe('CruxEval dev: 400 programs traced as f(input)', () => {
     assert.deepEqual(problems, []);
   });
 
-  it('writes every trace as CWM text that parses back to the same frames', async () => {
-    const sample = rows.filter((_, i) => i % 8 === 0);
-    const results = await traceAll(sample, tempDir('nd-cruxeval-'));
+  it('writes every frame of every trace as CWM text that parses back to the same frames', () => {
+    let frames = 0;
     for (const [i, result] of results.entries()) {
       const parsed = parseTrace(encodeTrace(result.frames, result.end.reason === 'returned'));
-      assert.deepEqual(parsed.errors, [], sample[i].id);
-      assert.deepEqual(parsed.frames, result.frames.map(({ origin: _origin, ...frame }) => frame), sample[i].id);
+      assert.deepEqual(parsed.errors, [], rows[i].id);
+      assert.deepEqual(parsed.frames, result.frames.map(({ origin: _origin, ...frame }) => frame), rows[i].id);
+      assert.equal(parsed.ended, result.end.reason === 'returned', rows[i].id);
+      frames += parsed.frames.length;
     }
+    assert.ok(frames > 5000, `${frames} frames`);
   });
 });
