@@ -30,6 +30,8 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     }),
     vscode.commands.registerCommand('neuralDebugger.stopTrace', () => running?.stop()),
+    // A window that closes must not leave the user's program running.
+    { dispose: () => running?.stop() },
     vscode.debug.registerDebugConfigurationProvider('cwm', {
       resolveDebugConfiguration() {
         void vscode.window.showInformationMessage(
@@ -42,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
 }
 
 export function deactivate(): void {
-  // Runs are stopped through their disposables; nothing global to release.
+  // A running trace is stopped by the disposable registered in activate().
 }
 
 function settings(): { python: string; limits: TraceLimits; scope: TraceScope } {
