@@ -55,7 +55,7 @@ const EVENT_OF: Partial<Record<SpecialToken, TraceFrame['event']>> = {
  * look-alike is text, whether it arrives whole or in pieces.
  */
 const MAX_TOKEN_LENGTH = 64;
-const TOKEN_PATTERN = /<\|[A-Za-z0-9_]{1,60}\|>/g;
+const TOKEN_PATTERN = new RegExp(`<\\|[A-Za-z0-9_]{1,${MAX_TOKEN_LENGTH - 4}}\\|>`, 'g');
 
 export class TraceParser {
   private state: State = 'start';
