@@ -1,6 +1,6 @@
-// Builds everything: esbuild bundles for the extension, the CLI and the benchmark (dist/), and a
-// plain tsc compile of sources and tests (out/) that the test runner executes. The Python tracer is
-// copied beside each, since both find it next to their own code.
+// Builds everything: esbuild bundles for the extension, the CLI, the inference worker and the
+// benchmarks (dist/), and a plain tsc compile of sources and tests (out/) that the test runner
+// executes. The Python tracer is copied beside each, since both find it next to their own code.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, chmodSync, rmSync } from 'node:fs';
@@ -22,12 +22,17 @@ const common = {
   logLevel: 'warning',
   define: { NEURAL_DEBUG_VERSION: JSON.stringify(version) },
 };
-// One bundle per entry point. The standalone debug adapter and the inference worker join this table
-// when they exist; each bundle finds cwm_tracer.py beside itself.
+// One bundle per entry point; each finds cwm_tracer.py and the inference worker beside itself.
+// onnxruntime-node stays outside the bundles: it loads a native library from its own folder.
+// The standalone debug adapter joins this table when it exists.
+const worker = 'src/model/onnx/worker.ts';
 const entries = [
-  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'onnxruntime-node'] },
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['onnxruntime-node'] },
+  { entryPoints: [worker], outfile: 'dist/model-worker.js', external: ['onnxruntime-node'] },
   { entryPoints: ['bench/tracer-bench.ts'], outfile: 'dist/bench/tracer-bench.js' },
+  { entryPoints: ['bench/model-bench.ts'], outfile: 'dist/bench/model-bench.js', external: ['onnxruntime-node'] },
+  { entryPoints: [worker], outfile: 'dist/bench/model-worker.js', external: ['onnxruntime-node'] },
 ];
 await Promise.all(entries.map((entry) => build({ ...common, ...entry })));
 chmodSync('dist/cli.js', 0o755);
