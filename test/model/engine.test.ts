@@ -76,6 +76,22 @@ for (const [label, dir] of [['position_ids input', TINY], ['positions from atten
       seq.dispose();
     });
 
+    it('prefills a long prompt in several runs exactly as in small steps', async () => {
+      const long = Array.from({ length: 1100 }, (_, i) => reference.greedy[(i * 7) % reference.greedy.length]);
+      const whole = await engine.createSequence(long);
+      const before = await engine.stats();
+      const wholeLogits = await (whole as LogitsSequence).logits();
+      assert.ok((await engine.stats()).runs - before.runs > 1, 'the prefill was split into runs');
+      const stepped = await engine.createSequence(long.slice(0, 100));
+      for (let at = 100; at < long.length; at += 50) {
+        await (stepped as LogitsSequence).logits();
+        await stepped.append(long.slice(at, at + 50));
+      }
+      assert.ok(maxAbsDiff(await (stepped as LogitsSequence).logits(), wholeLogits) < TOLERANCE);
+      whole.dispose();
+      stepped.dispose();
+    });
+
     it('matches after truncate-and-regrow, computing only the new tokens', async () => {
       const grown = referenceSequence(reference, 'grown');
       const regrown = referenceSequence(reference, 'regrown');

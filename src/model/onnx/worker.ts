@@ -21,8 +21,12 @@ interface Sequence {
   lastLogits: Float32Array | undefined;
 }
 
-/** Most logits one run may return (in floats): bounds a prefill's memory on a 128k vocabulary. */
+/**
+ * Bounds on one run: its logits (in floats: a prefill on a 128k vocabulary returns a row per token)
+ * and its tokens (attention scores grow with new tokens times all tokens).
+ */
 const MAX_LOGITS_PER_RUN = 1 << 25;
+const MAX_TOKENS_PER_RUN = 512;
 
 class Worker {
   private session: DecoderSession | undefined;
@@ -111,7 +115,7 @@ class Worker {
     if (seq.tokens.length === 0) throw new ModelError('bad-request', 'an empty sequence has no next-token distribution: append a prompt first');
     if (seq.cache.length === seq.tokens.length && seq.lastLogits) return seq.lastLogits;
     if (seq.cache.length === seq.tokens.length) seq.cache = truncateCache(seq.cache, seq.tokens.length - 1, this.config.numKvHeads, this.config.headDim);
-    const chunk = Math.max(1, Math.floor(MAX_LOGITS_PER_RUN / this.config.vocabSize));
+    const chunk = this.chunkSize();
     while (seq.cache.length < seq.tokens.length) {
       if (Atomics.load(cancel, CANCEL_FLAG) !== 0) throw cancelled();
       const pending = seq.tokens.slice(seq.cache.length, seq.cache.length + chunk);
@@ -158,7 +162,7 @@ class Worker {
     const { vocabSize } = this.config;
     const before = await this.catchUp(seq, cancel);
     const scores: WireTokenScore[] = [scoreRow(before, continuation[0], vocabSize)];
-    const chunk = Math.max(1, Math.floor(MAX_LOGITS_PER_RUN / vocabSize));
+    const chunk = this.chunkSize();
     let cache = seq.cache;
     let lastLogits = before;
     for (let start = 0; start < continuation.length; start += chunk) {
@@ -179,6 +183,10 @@ class Worker {
       seq.lastLogits = lastLogits;
     }
     return scores;
+  }
+
+  private chunkSize(): number {
+    return Math.max(1, Math.min(MAX_TOKENS_PER_RUN, Math.floor(MAX_LOGITS_PER_RUN / this.config.vocabSize)));
   }
 
   private stats(): EngineStats {
