@@ -39,7 +39,7 @@ FFN = 128
 RMS_EPS = 1e-5
 ROPE_THETA = 10000.0
 WINDOWS = [16, None]  # per layer: a key is visible when p - window < k <= p; None = global (k <= p)
-CONTEXT_LENGTH = 4096
+CONTEXT_LENGTH = 16384
 OPSET = 17
 IR_VERSION = 8
 MASKED = -1e9  # score given to a masked key inside the graph

@@ -13,6 +13,15 @@ import { loadReference, maxAbsDiff, Reference, ReferenceSequence, referenceSeque
 
 const TOLERANCE = 1e-4;
 
+/** A copy of a fixture folder with some configuration fields replaced. */
+function folderWithConfig(from: string, changes: Record<string, unknown>): string {
+  const dir = tempDir('nd-model-');
+  for (const file of fs.readdirSync(from)) fs.copyFileSync(path.join(from, file), path.join(dir, file));
+  const configFile = path.join(dir, 'neural-debug-model.json');
+  fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(configFile, 'utf8')), ...changes }));
+  return dir;
+}
+
 type LogitsSequence = ModelSequence & { logits(): Promise<Float32Array> };
 
 /**
@@ -194,13 +203,16 @@ for (const [label, dir] of [['position_ids input', TINY], ['positions from atten
     });
 
     it('stops at the end of the context, and refuses tokens past it', async () => {
-      const { contextLength } = engine.info;
-      const seq = await engine.createSequence(Array.from({ length: contextLength - 3 }, (_, i) => reference.prompt[i % reference.prompt.length]));
-      const result = await seq.generate({ maxTokens: 10, stopTokenIds: [] });
-      assert.equal(result.finishReason, 'context');
-      assert.equal(result.tokens.length, 3);
-      await assert.rejects(seq.append([1]), (error: unknown) => error instanceof ModelError && error.code === 'context');
-      seq.dispose();
+      const small = await openOnnxEngine(folderWithConfig(dir, { contextLength: 100 }), { executionProvider: 'cpu' });
+      try {
+        const seq = await small.createSequence(Array.from({ length: 97 }, (_, i) => reference.prompt[i % reference.prompt.length]));
+        const result = await seq.generate({ maxTokens: 10, stopTokenIds: [] });
+        assert.equal(result.finishReason, 'context');
+        assert.equal(result.tokens.length, 3);
+        await assert.rejects(seq.append([1]), (error: unknown) => error instanceof ModelError && error.code === 'context' && /101 tokens do not fit the model's context of 100/.test(error.message));
+      } finally {
+        await small.close();
+      }
     });
 
     it('rejects bad requests clearly and stays usable', async () => {
@@ -270,16 +282,10 @@ describe('ONNX engine: loading', () => {
   });
 
   it('refuses a graph that does not match its configuration', async () => {
-    const dir = tempDir('nd-mismatch-');
-    for (const file of fs.readdirSync(TINY)) fs.copyFileSync(path.join(TINY, file), path.join(dir, file));
-    const configFile = path.join(dir, 'neural-debug-model.json');
-    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-    fs.writeFileSync(configFile, JSON.stringify({ ...config, numLayers: 1, attentionWindows: [16] }));
-    await assert.rejects(openOnnxEngine(dir, { executionProvider: 'cpu' }), /has 2 layers of KV cache, but neural-debug-model.json says numLayers 1/);
-    fs.writeFileSync(configFile, JSON.stringify({ ...config, dtype: 'float16' }));
-    await assert.rejects(openOnnxEngine(dir, { executionProvider: 'cpu' }), /of type float32, but neural-debug-model.json says dtype float16/);
-    fs.writeFileSync(configFile, JSON.stringify({ ...config, vocabSize: 500 }));
-    await assert.rejects(openOnnxEngine(dir, { executionProvider: 'cpu' }), /(512 logits per token|logits have 512 entries)/);
+    const open = (changes: Record<string, unknown>): Promise<OnnxEngine> => openOnnxEngine(folderWithConfig(TINY, changes), { executionProvider: 'cpu' });
+    await assert.rejects(open({ numLayers: 1, attentionWindows: [16] }), /has 2 layers of KV cache, but neural-debug-model.json says numLayers 1/);
+    await assert.rejects(open({ dtype: 'float16' }), /of type float32, but neural-debug-model.json says dtype float16/);
+    await assert.rejects(open({ vocabSize: 500 }), /(512 logits per token|logits have 512 entries)/);
   });
 
   it('rejects calls after close and ends the worker', async () => {
