@@ -1,5 +1,7 @@
 /** `neural-debug`: the debugger's jobs from a terminal. */
 import { traceCommand, TRACE_USAGE, Io } from './trace-command';
+import { predictCommand, PREDICT_USAGE } from './predict-command';
+import { serveCommand, SERVE_USAGE } from './serve-command';
 import { UsageError } from './args';
 
 declare const NEURAL_DEBUG_VERSION: string;
@@ -7,9 +9,19 @@ declare const NEURAL_DEBUG_VERSION: string;
 const USAGE = `usage: neural-debug COMMAND [options]
 
 commands:
-  trace FILE   run FILE under the real tracer and print its trace in CWM's format
+  trace FILE     run FILE under the real tracer and print its trace in CWM's format
+  predict FILE   print the trace the model predicts for FILE (nothing of FILE is executed)
+  serve          serve a model over a vLLM-compatible HTTP API
 
 neural-debug COMMAND --help shows a command's options.`;
+
+type Command = (argv: readonly string[], io: Io, onStop: (stop: () => void) => void) => Promise<number>;
+
+const COMMANDS: ReadonlyMap<string, { readonly command: Command; readonly usage: string }> = new Map([
+  ['trace', { command: traceCommand, usage: TRACE_USAGE }],
+  ['predict', { command: predictCommand, usage: PREDICT_USAGE }],
+  ['serve', { command: serveCommand, usage: SERVE_USAGE }],
+]);
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,17 +38,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.out(`${typeof NEURAL_DEBUG_VERSION === 'string' ? NEURAL_DEBUG_VERSION : 'dev'}\n`);
       return 0;
     }
-    if (command === 'trace') {
+    const run = COMMANDS.get(command);
+    if (run) {
       if (rest.includes('--help') || rest.includes('-h')) {
-        io.out(TRACE_USAGE + '\n');
+        io.out(run.usage + '\n');
         return 0;
       }
-      return await traceCommand(rest, io, (fn) => (stop = fn));
+      return await run.command(rest, io, (fn) => (stop = fn));
     }
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`neural-debug: ${error.message}\n${command === 'trace' ? TRACE_USAGE : USAGE}\n`);
+      io.err(`neural-debug: ${error.message}\n${COMMANDS.get(command ?? '')?.usage ?? USAGE}\n`);
       return 2;
     }
     io.err(`neural-debug: internal error: ${(error as Error).stack ?? String(error)}\n`);

@@ -1,11 +1,11 @@
 /** `neural-debug trace`: the real execution of a program, printed as CWM text or JSON lines. */
-import * as fs from 'node:fs';
 import { encodeFrame, displayFrameText } from '../trace/encoder';
 import { localsToObject, RecordedFrame, TraceFrame } from '../trace/frame';
-import { buildPromptProgram, PromptError, PromptProgram, promptText, toFileLine } from '../trace/prompt';
+import { PromptProgram, promptText, toFileLine } from '../trace/prompt';
 import { SPECIAL_TOKENS } from '../trace/tokens';
 import { LIMIT_REASONS, ProgramOutput, startTrace, TraceEnd, TraceScope } from '../runtime/tracer';
 import { choiceOption, intOption, numberOption, OptionSpec, parseArgs, UsageError } from './args';
+import { readProgram } from './program-file';
 
 export const TRACE_USAGE = `usage: neural-debug trace FILE [options]
 
@@ -57,23 +57,8 @@ export async function traceCommand(argv: readonly string[], io: Io, onStop: (sto
     maxDepth: intOption(args, 'max-depth', 1),
   };
 
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    io.err(`neural-debug: cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}\n`);
-    return 1;
-  }
-  let program: PromptProgram;
-  try {
-    program = buildPromptProgram(text, { entry: args.options.get('entry'), args: args.options.get('args') });
-  } catch (error) {
-    if (error instanceof PromptError) {
-      io.err(`neural-debug: ${file}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  const program = readProgram(file, args.options.get('entry'), args.options.get('args'), io);
+  if (!program) return 1;
 
   if (args.flags.has('prompt') && format !== 'json') {
     const prompt = promptText(program.source);

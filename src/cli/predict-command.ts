@@ -1,0 +1,202 @@
+/** `neural-debug predict`: the execution CWM predicts for a program, printed as the model writes it. */
+import { ModelBackend, ModelError } from '../model/backend';
+import type { DecodedPiece } from '../model/tokenizer';
+import { PredictedStep, Predictor } from '../predictor';
+import { localsToObject } from '../trace/frame';
+import { PromptProgram, promptText, toFileLine } from '../trace/prompt';
+import { displayFrameText } from '../trace/encoder';
+import { SourceLocator, TraceLineMapper } from '../trace/source-map';
+import { SPECIAL_TOKENS } from '../trace/tokens';
+import { intOption, numberOption, OptionSpec, parseArgs, choiceOption, UsageError } from './args';
+import { MODEL_OPTIONS, MODEL_USAGE, openModelFromArgs } from './model-options';
+import { readProgram } from './program-file';
+import type { Io } from './trace-command';
+
+export const PREDICT_USAGE = `usage: neural-debug predict FILE [options]
+
+Prints the execution the model predicts for FILE, frame by frame as it is generated, in CWM's trace
+format. Nothing of FILE is executed.
+
+  --entry NAME       function to trace (default: the one marked "# << START_OF_TRACE",
+                     or the whole script when it defines no function)
+  --args TEXT        Python argument text for the entry, e.g. "[1, 2], 3"
+  --format FORMAT    cwm  (default) one frame a line, the source line's newline shown as ⏎
+                     json one JSON object a line per predicted step, then the end
+  --prompt           print the prompt before the trace (cwm format)
+  --max-steps N      stop after N predicted frames (default 1000)
+  --max-frame-tokens N  most tokens one frame may take (default 2048)
+  --temperature T    0 (default) decodes greedily; above 0 samples
+  --top-p P          nucleus sampling mass (default 0.95 when sampling)
+  --seed N           seed for sampling, to replay a run
+${MODEL_USAGE}
+
+Exit status: 0 the model ended the trace, 3 a limit stopped it first (the partial trace is printed),
+1 the model could not be used, 2 a usage error, 130 interrupted.`;
+
+const OPTIONS: OptionSpec[] = [
+  ...['entry', 'args', 'format', 'max-steps', 'max-frame-tokens', 'temperature', 'top-p', 'seed'].map((name) => ({ name, value: true })),
+  ...MODEL_OPTIONS,
+  { name: 'prompt', value: false },
+];
+
+type Format = 'cwm' | 'json';
+
+export async function predictCommand(argv: readonly string[], io: Io, onStop: (stop: () => void) => void): Promise<number> {
+  const args = parseArgs(argv, OPTIONS);
+  if (args.positional.length !== 1) throw new UsageError(args.positional.length === 0 ? 'predict needs a FILE' : `predict takes one FILE, not ${args.positional.length}`);
+  const file = args.positional[0];
+  const format = choiceOption<Format>(args, 'format', ['cwm', 'json'], 'cwm');
+  const maxSteps = intOption(args, 'max-steps', 1) ?? 1000;
+  const maxTokensPerFrame = intOption(args, 'max-frame-tokens', 1) ?? 2048;
+  const temperature = numberOption(args, 'temperature', 0) ?? 0;
+  const topP = numberOption(args, 'top-p', 0) ?? (temperature > 0 ? 0.95 : 1);
+  if (topP > 1) throw new UsageError(`--top-p must be at most 1, not ${topP}`);
+  const seed = intOption(args, 'seed', 0);
+
+  const program = readProgram(file, args.options.get('entry'), args.options.get('args'), io);
+  if (!program) return 1;
+  if (program.shape === 'marked' && program.call.args !== '') {
+    io.err(`neural-debug: ${file} defines main(), so ${program.call.function} itself carries the START_OF_TRACE mark and the model would invent its arguments; predict cannot bind "${program.call.args}" without running Python. Call ${program.call.function}(${program.call.args}) from a function of your own and predict that one.\n`);
+    return 1;
+  }
+
+  const controller = new AbortController();
+  onStop(() => controller.abort());
+  let model: ModelBackend;
+  try {
+    model = await openModelFromArgs(args);
+  } catch (error) {
+    if (error instanceof ModelError) {
+      io.err(`neural-debug: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  try {
+    io.err(`neural-debug: model ${model.info.name} on ${model.info.device}\n`);
+    if (model.info.deviceNote) io.err(`neural-debug: ${model.info.deviceNote}\n`);
+    if (args.flags.has('prompt') && format === 'cwm') io.out(displayFrameText(promptText(program.source)) + '\n');
+    return await predictSteps(model, program, { format, maxSteps, maxTokensPerFrame, sampling: { temperature, topP, ...(seed !== undefined ? { seed } : {}) }, signal: controller.signal }, io);
+  } finally {
+    await model.close();
+  }
+}
+
+interface PredictRun {
+  readonly format: Format;
+  readonly maxSteps: number;
+  readonly maxTokensPerFrame: number;
+  readonly sampling: { readonly temperature: number; readonly topP: number; readonly seed?: number };
+  readonly signal: AbortSignal;
+}
+
+async function predictSteps(model: ModelBackend, program: PromptProgram, run: PredictRun, io: Io): Promise<number> {
+  const sequence = await model.createSequence();
+  const printer = new StepPrinter(run.format, program, io);
+  const predictor = new Predictor(model, sequence, {
+    maxTokensPerFrame: run.maxTokensPerFrame,
+    sampling: run.sampling,
+    onProgress: (progress) => printer.progress(progress.pieces),
+    onStep: (step) => printer.step(step),
+  });
+  let steps = 0;
+  try {
+    await predictor.start(program);
+    while (steps < run.maxSteps) {
+      const result = await predictor.stepFrame({ signal: run.signal });
+      steps = predictor.steps.length;
+      if (result.ended) {
+        printer.end('ended', steps);
+        io.err(`neural-debug: ${steps} predicted frame${steps === 1 ? '' : 's'}; the model ended the trace\n`);
+        return 0;
+      }
+      if (result.halted === 'context' || result.halted === 'truncated') {
+        const why = result.halted === 'context' ? `the model's context (${model.info.contextLength} tokens) is full` : `a frame took more than ${run.maxTokensPerFrame} tokens (--max-frame-tokens)`;
+        printer.end(result.halted, steps);
+        io.err(`neural-debug: stopped after ${steps} predicted frames: ${why}\n`);
+        return 3;
+      }
+    }
+    printer.end('max-steps', steps);
+    io.err(`neural-debug: stopped after ${steps} predicted frames (--max-steps)\n`);
+    return 3;
+  } catch (error) {
+    if (error instanceof ModelError && error.code === 'cancelled') {
+      printer.end('interrupted', predictor.steps.length);
+      return 130;
+    }
+    if (error instanceof ModelError) {
+      printer.end('error', predictor.steps.length);
+      io.err(`neural-debug: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    sequence.dispose();
+  }
+}
+
+/** Prints steps: cwm text as it streams, or one JSON object per finished step. */
+class StepPrinter {
+  private lineOpen = false;
+  private readonly lines: TraceLineMapper;
+
+  constructor(
+    private readonly format: Format,
+    private readonly program: PromptProgram,
+    private readonly io: Io,
+  ) {
+    this.lines = new TraceLineMapper(new SourceLocator(program.source));
+  }
+
+  progress(pieces: readonly DecodedPiece[]): void {
+    if (this.format !== 'cwm') return;
+    for (const piece of pieces) {
+      const text = piece.kind === 'text' ? displayFrameText(piece.text) : piece.token;
+      this.io.out(text);
+      this.lineOpen = true;
+      if (piece.kind === 'special' && (piece.token === SPECIAL_TOKENS.frameSep || piece.token === SPECIAL_TOKENS.endOfText)) {
+        this.io.out('\n');
+        this.lineOpen = false;
+      }
+    }
+  }
+
+  step(step: PredictedStep): void {
+    if (this.format === 'json') {
+      const sourceLine = step.frame ? this.lines.next(step.frame) : undefined;
+      this.io.out(JSON.stringify(stepRecord(step, this.program, sourceLine)) + '\n');
+      return;
+    }
+    if (this.lineOpen) {
+      this.io.out('\n');
+      this.lineOpen = false;
+    }
+    for (const issue of step.issues) this.io.err(`neural-debug: predicted step ${step.index}: ${issue.message}\n`);
+  }
+
+  end(reason: string, steps: number): void {
+    if (this.format === 'json') this.io.out(JSON.stringify({ type: 'end', reason, steps }) + '\n');
+    else if (this.lineOpen) this.io.out('\n');
+  }
+}
+
+function stepRecord(step: PredictedStep, program: PromptProgram, sourceLine: number | undefined): Record<string, unknown> {
+  const frame = step.frame;
+  return {
+    type: 'frame',
+    step: step.index,
+    event: step.event ?? null,
+    depth: step.depth,
+    origin: step.origin,
+    ...(frame
+      ? {
+          source: frame.source,
+          line: sourceLine === undefined ? null : toFileLine(program, sourceLine) ?? null,
+          ...('locals' in frame ? { locals: localsToObject(frame.locals) } : { value: frame.value }),
+        }
+      : { text: step.text }),
+    ...(step.truncated ? { truncated: step.truncated } : {}),
+    ...(step.issues.length > 0 ? { issues: step.issues } : {}),
+  };
+}
