@@ -1,22 +1,41 @@
 /**
  * Activation and wiring. The debug adapter (predicted vs actual stepping) arrives with its own
- * module; what this version offers in the editor is the real half: tracing a function and reading the
- * trace in CWM's format.
+ * module; this version offers both halves as commands: tracing a function's real execution, and
+ * predicting it with the configured model, each written in CWM's format to an output channel.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { displayFrameText, encodeFrame } from './trace/encoder';
 import { TraceFrame } from './trace/frame';
-import { buildPromptProgram, PromptError } from './trace/prompt';
-import { scanPython } from './trace/pysource';
 import { SPECIAL_TOKENS } from './trace/tokens';
+import { ModelProvider } from './features/model-provider';
+import { predictFile } from './features/predict-file';
+import { pickProgram, pythonDocument } from './features/target-picker';
 import { defaultTracerScript, startTrace, TraceLimits, TraceRun, TraceScope } from './runtime/tracer';
 
 export function activate(context: vscode.ExtensionContext): void {
   const channel = vscode.window.createOutputChannel('Neural Debugger');
+  const models = new ModelProvider(context);
   let running: TraceRun | undefined;
+  let predicting: vscode.CancellationTokenSource | undefined;
   context.subscriptions.push(
     channel,
+    models,
+    vscode.commands.registerCommand('neuralDebugger.predictFile', async (uri?: vscode.Uri) => {
+      if (predicting) {
+        void vscode.window.showWarningMessage('A prediction is already running. Stop it first (Neural Debugger: Stop Running Prediction).');
+        return;
+      }
+      predicting = new vscode.CancellationTokenSource();
+      try {
+        await predictFile(models, channel, uri, predicting.token);
+      } finally {
+        predicting.dispose();
+        predicting = undefined;
+      }
+    }),
+    vscode.commands.registerCommand('neuralDebugger.stopPrediction', () => predicting?.cancel()),
+    { dispose: () => predicting?.cancel() },
     vscode.commands.registerCommand('neuralDebugger.traceFile', async (uri?: vscode.Uri) => {
       if (running) {
         void vscode.window.showWarningMessage('A trace is already running. Stop it first (Neural Debugger: Stop Running Trace).');
@@ -67,35 +86,14 @@ async function traceFile(context: vscode.ExtensionContext, channel: vscode.Outpu
     void vscode.window.showErrorMessage('Tracing runs your program; it is only available in a trusted workspace.');
     return undefined;
   }
-  const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
-  if (!document || document.languageId !== 'python' || document.uri.scheme !== 'file') {
-    void vscode.window.showErrorMessage('Open a Python file saved on disk to trace it.');
+  const document = await pythonDocument(uri, 'trace');
+  if (!document) return undefined;
+  if (document.uri.scheme !== 'file') {
+    void vscode.window.showErrorMessage('Save the file to disk to trace it.');
     return undefined;
   }
-  const functions = scanPython(document.getText()).functions.filter((fn) => fn.parent === undefined && !fn.isClass);
-  let entry: string | undefined;
-  let args = '';
-  if (functions.length > 0) {
-    const picked = await vscode.window.showQuickPick(
-      [{ label: '$(symbol-event) marked function', description: 'the def line carrying # << START_OF_TRACE', name: '' }, ...functions.map((fn) => ({ label: fn.name, description: `line ${fn.defLine}`, name: fn.name }))],
-      { title: 'Function to trace' },
-    );
-    if (!picked) return undefined;
-    entry = picked.name || undefined;
-    const typed = await vscode.window.showInputBox({ title: `Arguments for ${picked.name || 'the marked function'}`, prompt: 'Python argument text, e.g. [1, 2], 3', value: '' });
-    if (typed === undefined) return undefined;
-    args = typed;
-  }
-  let program;
-  try {
-    program = buildPromptProgram(document.getText(), { entry, args });
-  } catch (error) {
-    if (error instanceof PromptError) {
-      void vscode.window.showErrorMessage(error.message);
-      return undefined;
-    }
-    throw error;
-  }
+  const program = await pickProgram(document, 'trace');
+  if (!program) return undefined;
   const { python, limits, scope } = settings();
   channel.clear();
   channel.show(true);

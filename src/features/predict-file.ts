@@ -1,0 +1,65 @@
+/**
+ * "Predict Execution": the model writes the trace of a function into the output channel as it
+ * generates it. Nothing of the user's code runs, so it works in untrusted workspaces too.
+ */
+import * as vscode from 'vscode';
+import { isCancelled, ModelError } from '../model/backend';
+import { Predictor } from '../predictor';
+import { displayFrameText } from '../trace/encoder';
+import { SPECIAL_TOKENS } from '../trace/tokens';
+import type { ModelProvider } from './model-provider';
+import { pickProgram, pythonDocument } from './target-picker';
+
+/** Most frames one command predicts; the debug adapter steps without such a bound. */
+const MAX_FRAMES = 1000;
+
+export async function predictFile(models: ModelProvider, channel: vscode.OutputChannel, uri: vscode.Uri | undefined, cancel: vscode.CancellationToken): Promise<void> {
+  const document = await pythonDocument(uri, 'predict');
+  if (!document) return;
+  const program = await pickProgram(document, 'predict');
+  if (!program) return;
+  if (program.shape === 'marked' && program.call.args !== '') {
+    void vscode.window.showErrorMessage(`This file defines main(), so ${program.call.function} itself is marked and the model would invent its arguments. Call ${program.call.function}(${program.call.args}) from a function of your own and predict that one.`);
+    return;
+  }
+  let model;
+  try {
+    model = await models.get();
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Neural Debugger: ${error instanceof ModelError ? error.message : String(error)}`);
+    return;
+  }
+  const config = vscode.workspace.getConfiguration('neuralDebugger');
+  const sequence = await model.createSequence();
+  const controller = new AbortController();
+  const subscription = cancel.onCancellationRequested(() => controller.abort());
+  channel.clear();
+  channel.show(true);
+  channel.appendLine(`— predicted by ${model.info.name} on ${model.info.device}; nothing of your code runs`);
+  const predictor = new Predictor(model, sequence, {
+    maxTokensPerFrame: config.get<number>('maxFrameTokens', 2048),
+    onProgress: (progress) => {
+      for (const piece of progress.pieces) {
+        channel.append(piece.kind === 'text' ? displayFrameText(piece.text) : piece.token);
+        if (piece.kind === 'special' && (piece.token === SPECIAL_TOKENS.frameSep || piece.token === SPECIAL_TOKENS.endOfText)) channel.append('\n');
+      }
+    },
+    onStep: (step) => {
+      for (const issue of step.issues) channel.appendLine(`\n— step ${step.index}: ${issue.message}`);
+    },
+  });
+  try {
+    await predictor.start(program);
+    for (let i = 0; i < MAX_FRAMES; i++) {
+      const result = await predictor.stepFrame({ signal: controller.signal });
+      if (result.ended || result.halted === 'context' || result.halted === 'truncated') break;
+    }
+    channel.appendLine(`— ${predictor.steps.length} predicted frames${predictor.ended ? '; the model ended the trace' : ''}`);
+  } catch (error) {
+    if (isCancelled(error)) channel.appendLine('\n— stopped');
+    else void vscode.window.showErrorMessage(`Neural Debugger: ${error instanceof ModelError ? error.message : String(error)}`);
+  } finally {
+    subscription.dispose();
+    sequence.dispose();
+  }
+}
