@@ -76,7 +76,10 @@ export interface ModelSequence {
   tokens(): number[];
   /** Adds tokens the caller chose (a prompt, a forced event token, an edited frame). */
   append(tokens: readonly number[]): Promise<void>;
-  /** Generates and appends tokens until a stop token, the budget or the context's end. */
+  /**
+   * Generates and appends tokens until a stop token, the budget or the context's end. When it
+   * rejects (cancelled, a server gone), the tokens already passed to onToken stay in the sequence.
+   */
   generate(options: GenerateOptions): Promise<GenerateResult>;
   /** Drops every token after the first `length` (a step back). */
   truncate(length: number): Promise<void>;

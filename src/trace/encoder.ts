@@ -17,10 +17,8 @@ export function encodeFrame(frame: TraceFrame, previous?: TraceFrame): string {
   switch (frame.event) {
     case 'call':
       return T.callSep + pyJsonStringObject(frame.locals) + T.actionSep + frame.source + '\n' + T.frameSep;
-    case 'line': {
-      const before = previous && (previous.event === 'call' || previous.event === 'line') ? previous.locals : undefined;
-      return T.lineSep + pyJsonStringObject(compress(frame.locals, before)) + T.actionSep + frame.source + '\n' + T.frameSep;
-    }
+    case 'line':
+      return T.lineSep + pyJsonStringObject(writtenLocals(frame, previous)) + T.actionSep + frame.source + '\n' + T.frameSep;
     case 'return':
       return T.returnSep + T.actionSep + frame.source + '\n' + T.argSep + pyJsonString(frame.value) + T.frameSep;
     case 'exception':
@@ -28,10 +26,11 @@ export function encodeFrame(frame: TraceFrame, previous?: TraceFrame): string {
   }
 }
 
-function compress(locals: Locals, before: Locals | undefined): Locals {
-  if (!before) return locals;
-  const old = new Map(before);
-  return locals.map(([name, repr]) => (old.get(name) === repr ? [name, UNCHANGED] : [name, repr]));
+/** The LOCALS a call or line frame writes after `previous`, with ".." where encodeFrame puts it. */
+export function writtenLocals(frame: TraceFrame & { readonly locals: Locals }, previous?: TraceFrame): Locals {
+  if (frame.event !== 'line' || !previous || (previous.event !== 'call' && previous.event !== 'line')) return frame.locals;
+  const old = new Map(previous.locals);
+  return frame.locals.map(([name, repr]) => (old.get(name) === repr ? [name, UNCHANGED] : [name, repr]));
 }
 
 /** Encodes frames one at a time, remembering the previous frame for ".." compression. */

@@ -225,10 +225,15 @@ export class TraceParser {
         if (token !== T.frameSep || !this.textErrorReported) {
           this.error('unexpected-token', `${token} where a frame should begin`);
         }
+        // A <|frame_sep|> closes the stray text as one bad frame; text after it is a new one.
         if (token !== T.frameSep) this.state = 'skip';
+        else this.textErrorReported = false;
         return;
       case 'skip':
-        if (token === T.frameSep) this.state = 'event';
+        if (token === T.frameSep) {
+          this.state = 'event';
+          this.textErrorReported = false;
+        }
         return;
       case 'locals':
         if (token === T.actionSep) return this.endLocals();

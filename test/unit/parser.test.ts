@@ -423,6 +423,16 @@ describe('structured errors', () => {
     });
   }
 
+  test('stray text closed by <|frame_sep|> is one bad frame; the next stray text is another', () => {
+    const parser = new TraceParser();
+    parser.feedText('garbage' + T.frameSep + 'more garbage' + T.frameSep);
+    parser.feedPlain('and more');
+    parser.feedToken(T.frameSep);
+    parser.finish();
+    assert.deepEqual(errorSummary(parser), [['unexpected-text', 0], ['unexpected-text', 0], ['unexpected-text', 0]]);
+    assert.equal(parser.errors.length, 3);
+  });
+
   test('an error is reported in the event stream before the frame that follows it', () => {
     const parser = new TraceParser();
     const events = parser.feedText(lineText('{"a": 1}', 'x') + TAIL_TEXT);
