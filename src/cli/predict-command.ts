@@ -155,7 +155,7 @@ class StepPrinter {
       const text = piece.kind === 'text' ? displayFrameText(piece.text) : piece.token;
       this.io.out(text);
       this.lineOpen = true;
-      if (piece.kind === 'special' && (piece.token === SPECIAL_TOKENS.frameSep || piece.token === SPECIAL_TOKENS.endOfText)) {
+      if (piece.kind === 'special' && piece.token === SPECIAL_TOKENS.frameSep) {
         this.io.out('\n');
         this.lineOpen = false;
       }
@@ -176,8 +176,13 @@ class StepPrinter {
   }
 
   end(reason: string, steps: number): void {
-    if (this.format === 'json') this.io.out(JSON.stringify({ type: 'end', reason, steps }) + '\n');
-    else if (this.lineOpen) this.io.out('\n');
+    if (this.format === 'json') {
+      this.io.out(JSON.stringify({ type: 'end', reason, steps }) + '\n');
+      return;
+    }
+    if (this.lineOpen) this.io.out('\n');
+    // The end token belongs to no step, so no step's pieces carry it: written here, as trace writes it.
+    if (reason === 'ended') this.io.out(SPECIAL_TOKENS.endOfText + '\n');
   }
 }
 

@@ -41,7 +41,7 @@ export async function predictFile(models: ModelProvider, channel: vscode.OutputC
     onProgress: (progress) => {
       for (const piece of progress.pieces) {
         channel.append(piece.kind === 'text' ? displayFrameText(piece.text) : piece.token);
-        if (piece.kind === 'special' && (piece.token === SPECIAL_TOKENS.frameSep || piece.token === SPECIAL_TOKENS.endOfText)) channel.append('\n');
+        if (piece.kind === 'special' && piece.token === SPECIAL_TOKENS.frameSep) channel.append('\n');
       }
     },
     onStep: (step) => {
@@ -54,6 +54,7 @@ export async function predictFile(models: ModelProvider, channel: vscode.OutputC
       const result = await predictor.stepFrame({ signal: controller.signal });
       if (result.ended || result.halted === 'context' || result.halted === 'truncated') break;
     }
+    if (predictor.ended) channel.appendLine(SPECIAL_TOKENS.endOfText);
     channel.appendLine(`— ${predictor.steps.length} predicted frames${predictor.ended ? '; the model ended the trace' : ''}`);
   } catch (error) {
     if (isCancelled(error)) channel.appendLine('\n— stopped');

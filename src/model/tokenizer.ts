@@ -16,7 +16,8 @@ interface AddedTokenJson {
   readonly special?: boolean;
 }
 
-interface TokenizerJson {
+/** The parts of a Hugging Face tokenizer.json this module reads; the rest passes through untouched. */
+export interface TokenizerJson {
   readonly added_tokens?: readonly AddedTokenJson[];
   readonly model?: { readonly vocab?: Record<string, number> | ReadonlyArray<readonly [string, number]> };
   readonly [key: string]: unknown;
@@ -34,6 +35,7 @@ export class CwmTokenizer {
   /** Built on first need: the same tokenizer with no added tokens, for text that spells one out. */
   private plainTokenizer: Tokenizer | undefined;
   private readonly addedById = new Map<number, string>();
+  private readonly addedByContent = new Map<string, number>();
   private readonly specialById = new Map<number, SpecialToken>();
   readonly specialTokenIds: SpecialTokenIds;
   /** One more than the largest id the tokenizer knows. */
@@ -50,7 +52,10 @@ export class CwmTokenizer {
     private readonly where: string,
   ) {
     const added = Array.isArray(json.added_tokens) ? json.added_tokens : [];
-    for (const token of added) this.addedById.set(token.id, token.content);
+    for (const token of added) {
+      this.addedById.set(token.id, token.content);
+      this.addedByContent.set(token.content, token.id);
+    }
     const ids = {} as Record<SpecialToken, number>;
     for (const token of Object.values(SPECIAL_TOKENS)) {
       const matches = added.filter((candidate) => candidate.content === token);
@@ -111,6 +116,16 @@ export class CwmTokenizer {
   /** The CWM token an id stands for, if it is one. */
   specialOf(id: number): SpecialToken | undefined {
     return this.specialById.get(id);
+  }
+
+  /** The id of an added token by its string (`<|eot_id|>`), if the tokenizer has it. */
+  idOf(content: string): number | undefined {
+    return this.addedByContent.get(content);
+  }
+
+  /** The tokenizer.json this tokenizer was built from (not to be modified). */
+  toJSON(): TokenizerJson {
+    return this.json;
   }
 
   /** Whole-sequence decode with added tokens spelled out (for display and tests). */

@@ -6,7 +6,10 @@ import { strict as assert } from 'node:assert';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { CLI, EXAMPLES } from '../helpers/env';
+import { startServer } from '../../src/model/serve';
+import { CLI, defaultPython, EXAMPLES } from '../helpers/env';
+import { testTokenizer } from '../helpers/fake-backend';
+import { recordProgram, replayBackend } from '../helpers/replay-model';
 import { TINY } from '../helpers/models';
 import { isAlive } from '../helpers/trace';
 
@@ -102,6 +105,26 @@ describe('neural-debug predict', () => {
       assert.equal(await exited(server.child), 0, server.stderr());
     }
     assert.ok(server.child.pid !== undefined && !isAlive(server.child.pid));
+  });
+
+  it('streams whole frames as a model writes them: a replay model over HTTP gives the real trace\'s text', async () => {
+    // The replay model writes what a perfect CWM would (the real trace); it is served over real HTTP.
+    const recorded = await recordProgram(SUM_LIST, { entry: 'main' });
+    const server = await startServer({ backend: replayBackend(testTokenizer(), recorded.trace.frames) });
+    try {
+      const predicted = await cliAsync(['predict', SUM_LIST, '--entry', 'main', '--endpoint', server.url]);
+      assert.equal(predicted.status, 0, predicted.stderr);
+      const real = cli(['trace', SUM_LIST, '--entry', 'main', '--python', defaultPython()]);
+      assert.equal(predicted.stdout, real.stdout);
+      assert.match(predicted.stderr, new RegExp(`${recorded.trace.frames.length} predicted frames; the model ended the trace`));
+      const json = await cliAsync(['predict', SUM_LIST, '--entry', 'main', '--endpoint', server.url, '--format', 'json']);
+      const steps = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.deepEqual(steps.at(-1), { type: 'end', reason: 'ended', steps: recorded.trace.frames.length });
+      const realLines = recorded.trace.frames.map((frame) => frame.origin.line);
+      assert.deepEqual(steps.slice(0, -1).map((step) => step.line), realLines, 'each predicted frame is placed on its real line');
+    } finally {
+      await server.close();
+    }
   });
 
   it('explains a missing model, conflicting choices and bad values', () => {

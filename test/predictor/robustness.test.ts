@@ -199,7 +199,7 @@ describe('end tokens', () => {
   test('any of the model\'s end tokens ends the trace (<|eot_id|> here); stepping back removes it', async () => {
     const recorded = await programs.sumList();
     const endOfText = tokenizer.special(T.endOfText);
-    const eot = Array.from({ length: tokenizer.size }, (_, id) => id).find((id) => tokenizer.decode([id]) === '<|eot_id|>');
+    const eot = tokenizer.idOf('<|eot_id|>');
     assert.ok(eot !== undefined, 'the test tokenizer has <|eot_id|>');
     const replay = new ReplayOracle(tokenizer, recorded.frames);
     const backend = new FakeBackend(
