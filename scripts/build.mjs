@@ -1,14 +1,16 @@
 // Builds everything: esbuild bundles for the extension, the CLI, the inference worker and the
 // benchmarks (dist/), and a plain tsc compile of sources and tests (out/) that the test runner
-// executes. The Python tracer is copied beside each, since both find it next to their own code.
+// executes. The Python scripts are copied beside each, since both find them next to their own code.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, chmodSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
-const tracer = 'src/runtime/cwm_tracer.py';
+// Python resources that run in the user's interpreter; each is found beside the code that starts it.
+const pythonScripts = ['src/runtime/cwm_tracer.py', 'src/runtime/bind_args.py'];
 
 rmSync('dist', { recursive: true, force: true });
 rmSync('out', { recursive: true, force: true });
@@ -36,9 +38,11 @@ const entries = [
 ];
 await Promise.all(entries.map((entry) => build({ ...common, ...entry })));
 chmodSync('dist/cli.js', 0o755);
-copyFileSync(tracer, 'dist/cwm_tracer.py');
-copyFileSync(tracer, 'dist/bench/cwm_tracer.py');
+for (const script of pythonScripts) {
+  copyFileSync(script, `dist/${path.basename(script)}`);
+  copyFileSync(script, `dist/bench/${path.basename(script)}`);
+}
 
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.'], { stdio: 'inherit' });
 mkdirSync('out/src/runtime', { recursive: true });
-copyFileSync(tracer, 'out/src/runtime/cwm_tracer.py');
+for (const script of pythonScripts) copyFileSync(script, `out/${script}`);

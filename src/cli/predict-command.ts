@@ -2,7 +2,8 @@
 import { ModelBackend, ModelError } from '../model/backend';
 import type { DecodedPiece } from '../model/tokenizer';
 import { PredictedStep, Predictor } from '../predictor';
-import { localsToObject } from '../trace/frame';
+import { Locals, localsToObject } from '../trace/frame';
+import { bindArguments, BindError } from '../runtime/bind-args';
 import { PromptProgram, promptText, toFileLine } from '../trace/prompt';
 import { displayFrameText } from '../trace/encoder';
 import { SourceLocator, TraceLineMapper } from '../trace/source-map';
@@ -28,13 +29,15 @@ format. Nothing of FILE is executed.
   --temperature T    0 (default) decodes greedily; above 0 samples
   --top-p P          nucleus sampling mass (default 0.95 when sampling)
   --seed N           seed for sampling, to replay a run
+  --python PATH      interpreter that binds --args to a marked entry's parameters by parsing
+                     literals only (default: python3 on PATH); none of FILE runs
 ${MODEL_USAGE}
 
 Exit status: 0 the model ended the trace, 3 a limit stopped it first (the partial trace is printed),
 1 the model could not be used, 2 a usage error, 130 interrupted.`;
 
 const OPTIONS: OptionSpec[] = [
-  ...['entry', 'args', 'format', 'max-steps', 'max-frame-tokens', 'temperature', 'top-p', 'seed'].map((name) => ({ name, value: true })),
+  ...['entry', 'args', 'format', 'max-steps', 'max-frame-tokens', 'temperature', 'top-p', 'seed', 'python'].map((name) => ({ name, value: true })),
   ...MODEL_OPTIONS,
   { name: 'prompt', value: false },
 ];
@@ -55,9 +58,16 @@ export async function predictCommand(argv: readonly string[], io: Io, onStop: (s
 
   const program = readProgram(file, args.options.get('entry'), args.options.get('args'), io);
   if (!program) return 1;
+  // A marked entry gets its call frame teacher-forced with the arguments, or the model invents them.
+  let entryLocals: Locals | undefined;
   if (program.shape === 'marked' && program.call.args !== '') {
-    io.err(`neural-debug: ${file} defines main(), so ${program.call.function} itself carries the START_OF_TRACE mark and the model would invent its arguments; predict cannot bind "${program.call.args}" without running Python. Call ${program.call.function}(${program.call.args}) from a function of your own and predict that one.\n`);
-    return 1;
+    try {
+      entryLocals = await bindArguments(program, { python: args.options.get('python') });
+    } catch (error) {
+      if (!(error instanceof BindError)) throw error;
+      io.err(`neural-debug: ${file}: ${error.message}\n`);
+      return 1;
+    }
   }
 
   const controller = new AbortController();
@@ -76,7 +86,7 @@ export async function predictCommand(argv: readonly string[], io: Io, onStop: (s
     io.err(`neural-debug: model ${model.info.name} on ${model.info.device}\n`);
     if (model.info.deviceNote) io.err(`neural-debug: ${model.info.deviceNote}\n`);
     if (args.flags.has('prompt') && format === 'cwm') io.out(displayFrameText(promptText(program.source)) + '\n');
-    return await predictSteps(model, program, { format, maxSteps, maxTokensPerFrame, sampling: { temperature, topP, ...(seed !== undefined ? { seed } : {}) }, signal: controller.signal }, io);
+    return await predictSteps(model, program, entryLocals, { format, maxSteps, maxTokensPerFrame, sampling: { temperature, topP, ...(seed !== undefined ? { seed } : {}) }, signal: controller.signal }, io);
   } finally {
     await model.close();
   }
@@ -90,7 +100,7 @@ interface PredictRun {
   readonly signal: AbortSignal;
 }
 
-async function predictSteps(model: ModelBackend, program: PromptProgram, run: PredictRun, io: Io): Promise<number> {
+async function predictSteps(model: ModelBackend, program: PromptProgram, entryLocals: Locals | undefined, run: PredictRun, io: Io): Promise<number> {
   const sequence = await model.createSequence();
   const printer = new StepPrinter(run.format, program, io);
   const predictor = new Predictor(model, sequence, {
@@ -101,7 +111,7 @@ async function predictSteps(model: ModelBackend, program: PromptProgram, run: Pr
   });
   let steps = 0;
   try {
-    await predictor.start(program);
+    await predictor.start(program, entryLocals ? { entryLocals } : {});
     while (steps < run.maxSteps) {
       const result = await predictor.stepFrame({ signal: run.signal });
       steps = predictor.steps.length;
@@ -172,6 +182,8 @@ class StepPrinter {
       this.io.out('\n');
       this.lineOpen = false;
     }
+    // A step we wrote (the entry's call with bound arguments) was never streamed: print it whole.
+    if (step.origin === 'teacher-forced') this.io.out(displayFrameText(step.text) + '\n');
     for (const issue of step.issues) this.io.err(`neural-debug: predicted step ${step.index}: ${issue.message}\n`);
   }
 

@@ -5,6 +5,8 @@
 import * as vscode from 'vscode';
 import { isCancelled, ModelError } from '../model/backend';
 import { Predictor } from '../predictor';
+import { bindArguments } from '../runtime/bind-args';
+import type { Locals } from '../trace/frame';
 import { displayFrameText } from '../trace/encoder';
 import { SPECIAL_TOKENS } from '../trace/tokens';
 import type { ModelProvider } from './model-provider';
@@ -18,9 +20,14 @@ export async function predictFile(models: ModelProvider, channel: vscode.OutputC
   if (!document) return;
   const program = await pickProgram(document, 'predict');
   if (!program) return;
+  let entryLocals: Locals | undefined;
   if (program.shape === 'marked' && program.call.args !== '') {
-    void vscode.window.showErrorMessage(`This file defines main(), so ${program.call.function} itself is marked and the model would invent its arguments. Call ${program.call.function}(${program.call.args}) from a function of your own and predict that one.`);
-    return;
+    try {
+      entryLocals = await bindArguments(program, { python: vscode.workspace.getConfiguration('neuralDebugger').get<string>('pythonPath', '') });
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Neural Debugger: ${(error as Error).message}`);
+      return;
+    }
   }
   let model;
   try {
@@ -45,11 +52,12 @@ export async function predictFile(models: ModelProvider, channel: vscode.OutputC
       }
     },
     onStep: (step) => {
+      if (step.origin === 'teacher-forced') channel.appendLine(displayFrameText(step.text));
       for (const issue of step.issues) channel.appendLine(`\n— step ${step.index}: ${issue.message}`);
     },
   });
   try {
-    await predictor.start(program);
+    await predictor.start(program, entryLocals ? { entryLocals } : {});
     for (let i = 0; i < MAX_FRAMES; i++) {
       const result = await predictor.stepFrame({ signal: controller.signal });
       if (result.ended || result.halted === 'context' || result.halted === 'truncated') break;

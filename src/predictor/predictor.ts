@@ -229,8 +229,10 @@ export class Predictor {
         this.promptTokens = prompt.prompt;
         if (prompt.entryFrame) {
           await this.sequence.append(prompt.entryFrame.tokens);
-          this.log.add({ tokens: prompt.entryFrame.tokens, start: this.promptTokens.length, origin: 'teacher-forced', forced: true });
+          const step = this.log.add({ tokens: prompt.entryFrame.tokens, start: this.promptTokens.length, origin: 'teacher-forced', forced: true }).view;
           this.baseSteps = 1;
+          // A listener shows every step in the trace, the one we wrote included.
+          this.onStep?.(step);
         }
       } catch (error) {
         // Not started: a later start() puts the sequence right, nothing else may use it.

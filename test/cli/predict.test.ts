@@ -127,6 +127,29 @@ describe('neural-debug predict', () => {
     }
   });
 
+  it('teacher-forces a marked entry\'s arguments, bound without running the program', async () => {
+    // sum_list.py defines main(), so an entry of sum_list is marked itself: its call frame is forced.
+    const target = { entry: 'sum_list', args: '[4, 5]' };
+    const recorded = await recordProgram(SUM_LIST, target);
+    const server = await startServer({ backend: replayBackend(testTokenizer(), recorded.trace.frames) });
+    try {
+      const predicted = await cliAsync(['predict', SUM_LIST, '--entry', 'sum_list', '--args', '[4, 5]', '--endpoint', server.url, '--python', defaultPython(), '--format', 'json']);
+      assert.equal(predicted.status, 0, predicted.stderr);
+      const first = JSON.parse(predicted.stdout.split('\n')[0]) as Record<string, unknown>;
+      assert.deepEqual([first.origin, first.event, first.locals], ['teacher-forced', 'call', { xs: '[4, 5]' }]);
+      const steps = predicted.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.deepEqual(steps.at(-1), { type: 'end', reason: 'ended', steps: recorded.trace.frames.length });
+      const text = await cliAsync(['predict', SUM_LIST, '--entry', 'sum_list', '--args', '[4, 5]', '--endpoint', server.url, '--python', defaultPython()]);
+      const real = cli(['trace', SUM_LIST, '--entry', 'sum_list', '--args', '[4, 5]', '--python', defaultPython()]);
+      assert.equal(text.stdout, real.stdout);
+      const refused = await cliAsync(['predict', SUM_LIST, '--entry', 'sum_list', '--args', 'list(range(3))', '--endpoint', server.url, '--python', defaultPython()]);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /argument 1 is not a Python literal \(list\(range\(3\)\)\)/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('explains a missing model, conflicting choices and bad values', () => {
     const missing = cli(['predict', SUM_LIST, '--model', path.join(TINY, 'nope')]);
     assert.equal(missing.status, 1);
