@@ -1,9 +1,10 @@
 /** The CLI's choice of model: a folder run in-process, or a server, with their shared options. */
 import * as path from 'node:path';
-import type { ModelBackend } from '../model/backend';
+import { ModelBackend, ModelError } from '../model/backend';
 import type { ExecutionProviderChoice } from '../model/onnx/protocol';
 import { findBundledModel, openModel } from '../model/open-model';
 import { choiceOption, intOption, OptionSpec, ParsedArgs, UsageError } from './args';
+import type { Io } from './trace-command';
 
 /** The remote API key is read from here, never from the command line (shell history, `ps`). */
 export const API_KEY_VARIABLE = 'NEURAL_DEBUG_API_KEY';
@@ -38,4 +39,15 @@ export function openModelFromArgs(args: ParsedArgs, env: NodeJS.ProcessEnv = pro
     device,
     threads,
   });
+}
+
+/** The chosen model, or undefined after telling the user why it cannot be opened. */
+export async function openModelOrReport(args: ParsedArgs, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<ModelBackend | undefined> {
+  try {
+    return await openModelFromArgs(args, env);
+  } catch (error) {
+    if (!(error instanceof ModelError)) throw error;
+    io.err(`neural-debug: ${error.message}\n`);
+    return undefined;
+  }
 }

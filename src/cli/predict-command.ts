@@ -9,7 +9,7 @@ import { displayFrameText } from '../trace/encoder';
 import { SourceLocator, TraceLineMapper } from '../trace/source-map';
 import { SPECIAL_TOKENS } from '../trace/tokens';
 import { intOption, numberOption, OptionSpec, parseArgs, choiceOption, UsageError } from './args';
-import { MODEL_OPTIONS, MODEL_USAGE, openModelFromArgs } from './model-options';
+import { MODEL_OPTIONS, MODEL_USAGE, openModelOrReport } from './model-options';
 import { readProgram } from './program-file';
 import type { Io } from './trace-command';
 
@@ -72,16 +72,8 @@ export async function predictCommand(argv: readonly string[], io: Io, onStop: (s
 
   const controller = new AbortController();
   onStop(() => controller.abort());
-  let model: ModelBackend;
-  try {
-    model = await openModelFromArgs(args);
-  } catch (error) {
-    if (error instanceof ModelError) {
-      io.err(`neural-debug: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  const model = await openModelOrReport(args, io);
+  if (!model) return 1;
   try {
     io.err(`neural-debug: model ${model.info.name} on ${model.info.device}\n`);
     if (model.info.deviceNote) io.err(`neural-debug: ${model.info.deviceNote}\n`);

@@ -1,8 +1,7 @@
 /** `neural-debug serve`: a model folder behind a vLLM-compatible HTTP API, until interrupted. */
-import { ModelBackend, ModelError } from '../model/backend';
 import { startServer } from '../model/serve';
 import { intOption, OptionSpec, parseArgs, UsageError } from './args';
-import { MODEL_OPTIONS, openModelFromArgs } from './model-options';
+import { MODEL_OPTIONS, openModelOrReport } from './model-options';
 import type { Io } from './trace-command';
 
 /** The bearer token clients must send, read from the environment (never from the command line). */
@@ -48,16 +47,8 @@ export async function serveCommand(argv: readonly string[], io: Io, onStop: (sto
   let stopped!: () => void;
   const stop = new Promise<void>((resolve) => (stopped = resolve));
   onStop(() => stopped());
-  let model: ModelBackend;
-  try {
-    model = await openModelFromArgs(args, env);
-  } catch (error) {
-    if (error instanceof ModelError) {
-      io.err(`neural-debug: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  const model = await openModelOrReport(args, io, env);
+  if (!model) return 1;
   try {
     if (model.info.deviceNote) io.err(`neural-debug: ${model.info.deviceNote}\n`);
     const quiet = args.flags.has('quiet');

@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import { FinishReason, GenerateOptions, GenerateResult, ModelBackend, ModelError, ModelInfo, ModelSequence, ScoreOptions, TokenScore } from '../../src/model/backend';
 import { CwmTokenizer } from '../../src/model/tokenizer';
+import { seededRandom } from '../../src/model/sampling';
 import { REPO_ROOT } from './env';
 
 export const FIXTURE_TOKENIZER = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny-cwm', 'tokenizer.json');
@@ -178,7 +179,7 @@ class DeterministicSequence implements ModelSequence {
     if (options.signal?.aborted) throw new ModelError('cancelled', 'cancelled');
     if (this.held.length === 0) throw new ModelError('bad-request', 'an empty sequence has no next-token distribution: append a prompt first');
     const stops = new Set(options.stopTokenIds);
-    const random = seeded(options.seed ?? 1);
+    const random = seededRandom(options.seed ?? 1);
     const generated: number[] = [];
     this.backend.enter();
     try {
@@ -271,13 +272,3 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
