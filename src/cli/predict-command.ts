@@ -1,7 +1,7 @@
 /** `neural-debug predict`: the execution CWM predicts for a program, printed as the model writes it. */
 import { ModelBackend, ModelError } from '../model/backend';
 import type { DecodedPiece } from '../model/tokenizer';
-import { PredictedStep, Predictor } from '../predictor';
+import { displayPieces, PredictedStep, predictToEnd, Predictor } from '../predictor';
 import { Locals, localsToObject } from '../trace/frame';
 import { bindArguments, BindError } from '../runtime/bind-args';
 import { PromptProgram, promptText, toFileLine } from '../trace/prompt';
@@ -101,26 +101,21 @@ async function predictSteps(model: ModelBackend, program: PromptProgram, entryLo
     onProgress: (progress) => printer.progress(progress.pieces),
     onStep: (step) => printer.step(step),
   });
-  let steps = 0;
   try {
     await predictor.start(program, entryLocals ? { entryLocals } : {});
-    while (steps < run.maxSteps) {
-      const result = await predictor.stepFrame({ signal: run.signal });
-      steps = predictor.steps.length;
-      if (result.ended) {
-        printer.end('ended', steps);
-        io.err(`neural-debug: ${steps} predicted frame${steps === 1 ? '' : 's'}; the model ended the trace\n`);
-        return 0;
-      }
-      if (result.halted === 'context' || result.halted === 'truncated') {
-        const why = result.halted === 'context' ? `the model's context (${model.info.contextLength} tokens) is full` : `a frame took more than ${run.maxTokensPerFrame} tokens (--max-frame-tokens)`;
-        printer.end(result.halted, steps);
-        io.err(`neural-debug: stopped after ${steps} predicted frames: ${why}\n`);
-        return 3;
-      }
+    const end = await predictToEnd(predictor, { maxSteps: run.maxSteps, signal: run.signal });
+    const steps = predictor.steps.length;
+    printer.end(end, steps);
+    if (end === 'ended') {
+      io.err(`neural-debug: ${steps} predicted frame${steps === 1 ? '' : 's'}; the model ended the trace\n`);
+      return 0;
     }
-    printer.end('max-steps', steps);
-    io.err(`neural-debug: stopped after ${steps} predicted frames (--max-steps)\n`);
+    const why = {
+      context: `: the model's context (${model.info.contextLength} tokens) is full`,
+      truncated: `: a frame took more than ${run.maxTokensPerFrame} tokens (--max-frame-tokens)`,
+      'max-steps': ' (--max-steps)',
+    }[end];
+    io.err(`neural-debug: stopped after ${steps} predicted frames${why}\n`);
     return 3;
   } catch (error) {
     if (error instanceof ModelError && error.code === 'cancelled') {
@@ -153,15 +148,10 @@ class StepPrinter {
 
   progress(pieces: readonly DecodedPiece[]): void {
     if (this.format !== 'cwm') return;
-    for (const piece of pieces) {
-      const text = piece.kind === 'text' ? displayFrameText(piece.text) : piece.token;
-      this.io.out(text);
-      this.lineOpen = true;
-      if (piece.kind === 'special' && piece.token === SPECIAL_TOKENS.frameSep) {
-        this.io.out('\n');
-        this.lineOpen = false;
-      }
-    }
+    const text = displayPieces(pieces);
+    if (text === '') return;
+    this.io.out(text);
+    this.lineOpen = !text.endsWith('\n');
   }
 
   step(step: PredictedStep): void {

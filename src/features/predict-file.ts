@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { isCancelled, ModelError } from '../model/backend';
-import { Predictor } from '../predictor';
+import { displayPieces, predictToEnd, Predictor } from '../predictor';
 import { bindArguments } from '../runtime/bind-args';
 import type { Locals } from '../trace/frame';
 import { displayFrameText } from '../trace/encoder';
@@ -20,10 +20,11 @@ export async function predictFile(models: ModelProvider, channel: vscode.OutputC
   if (!document) return;
   const program = await pickProgram(document, 'predict');
   if (!program) return;
+  const config = vscode.workspace.getConfiguration('neuralDebugger');
   let entryLocals: Locals | undefined;
   if (program.shape === 'marked' && program.call.args !== '') {
     try {
-      entryLocals = await bindArguments(program, { python: vscode.workspace.getConfiguration('neuralDebugger').get<string>('pythonPath', '') });
+      entryLocals = await bindArguments(program, { python: config.get<string>('pythonPath', '') });
     } catch (error) {
       void vscode.window.showErrorMessage(`Neural Debugger: ${(error as Error).message}`);
       return;
@@ -36,7 +37,6 @@ export async function predictFile(models: ModelProvider, channel: vscode.OutputC
     void vscode.window.showErrorMessage(`Neural Debugger: ${error instanceof ModelError ? error.message : String(error)}`);
     return;
   }
-  const config = vscode.workspace.getConfiguration('neuralDebugger');
   const sequence = await model.createSequence();
   const controller = new AbortController();
   const subscription = cancel.onCancellationRequested(() => controller.abort());
@@ -45,12 +45,7 @@ export async function predictFile(models: ModelProvider, channel: vscode.OutputC
   channel.appendLine(`— predicted by ${model.info.name} on ${model.info.device}; nothing of your code runs`);
   const predictor = new Predictor(model, sequence, {
     maxTokensPerFrame: config.get<number>('maxFrameTokens', 2048),
-    onProgress: (progress) => {
-      for (const piece of progress.pieces) {
-        channel.append(piece.kind === 'text' ? displayFrameText(piece.text) : piece.token);
-        if (piece.kind === 'special' && piece.token === SPECIAL_TOKENS.frameSep) channel.append('\n');
-      }
-    },
+    onProgress: (progress) => channel.append(displayPieces(progress.pieces)),
     onStep: (step) => {
       if (step.origin === 'teacher-forced') channel.appendLine(displayFrameText(step.text));
       for (const issue of step.issues) channel.appendLine(`\n— step ${step.index}: ${issue.message}`);
@@ -58,10 +53,7 @@ export async function predictFile(models: ModelProvider, channel: vscode.OutputC
   });
   try {
     await predictor.start(program, entryLocals ? { entryLocals } : {});
-    for (let i = 0; i < MAX_FRAMES; i++) {
-      const result = await predictor.stepFrame({ signal: controller.signal });
-      if (result.ended || result.halted === 'context' || result.halted === 'truncated') break;
-    }
+    await predictToEnd(predictor, { maxSteps: MAX_FRAMES, signal: controller.signal });
     if (predictor.ended) channel.appendLine(SPECIAL_TOKENS.endOfText);
     channel.appendLine(`— ${predictor.steps.length} predicted frames${predictor.ended ? '; the model ended the trace' : ''}`);
   } catch (error) {

@@ -587,3 +587,20 @@ function positiveInteger(value: number, name: string): number {
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Why predictToEnd stopped. */
+export type PredictionEnd = 'ended' | 'context' | 'truncated' | 'max-steps';
+
+/**
+ * Free frames until the model ends the trace, its context is full, a frame runs over its token
+ * budget, or the trace holds `maxSteps` steps. Unlike run(), a malformed frame does not stop it: a
+ * reader of the whole prediction wants to see what follows.
+ */
+export async function predictToEnd(predictor: Predictor, options: { readonly maxSteps: number; readonly signal?: AbortSignal }): Promise<PredictionEnd> {
+  while (predictor.steps.length < options.maxSteps) {
+    const result = await predictor.stepFrame(options.signal ? { signal: options.signal } : {});
+    if (result.ended) return 'ended';
+    if (result.halted === 'context' || result.halted === 'truncated') return result.halted;
+  }
+  return 'max-steps';
+}

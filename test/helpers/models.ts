@@ -1,7 +1,7 @@
 /** The tiny random-weight model fixtures (built by kernels/build_test_models.py) and their reference. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT } from './env';
+import { REPO_ROOT, tempDir } from './env';
 
 export const MODELS = path.join(REPO_ROOT, 'test', 'fixtures', 'models');
 /** float32, takes position_ids (the Optimum layout). */
@@ -44,4 +44,20 @@ export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number
   let max = 0;
   for (let i = 0; i < actual.length; i++) max = Math.max(max, Math.abs(actual[i] - expected[i]));
   return max;
+}
+
+/**
+ * A copy of a fixture model folder in a temporary directory, without the files in `remove`, with its
+ * neural-debug-model.json replaced by what `edit` returns (an object, or raw text; undefined keeps it).
+ */
+export function copyModelFolder(from: string, edit: (config: Record<string, unknown>) => unknown = () => undefined, remove: readonly string[] = []): string {
+  const dir = tempDir('nd-model-');
+  for (const file of fs.readdirSync(from)) if (!remove.includes(file)) fs.copyFileSync(path.join(from, file), path.join(dir, file));
+  const configFile = path.join(dir, 'neural-debug-model.json');
+  if (fs.existsSync(configFile)) {
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    const edited = edit(config) ?? config;
+    fs.writeFileSync(configFile, typeof edited === 'string' ? edited : JSON.stringify(edited));
+  }
+  return dir;
 }

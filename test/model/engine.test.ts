@@ -8,18 +8,13 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ModelError, ModelSequence } from '../../src/model/backend';
 import { OnnxEngine, openOnnxEngine } from '../../src/model/onnx/engine';
-import { tempDir } from '../helpers/env';
-import { loadReference, maxAbsDiff, Reference, ReferenceSequence, referenceSequence, TINY, TINY_FP16, TINY_NOPOS } from '../helpers/models';
+import { copyModelFolder, loadReference, maxAbsDiff, Reference, ReferenceSequence, referenceSequence, TINY, TINY_FP16, TINY_NOPOS } from '../helpers/models';
 
 const TOLERANCE = 1e-4;
 
 /** A copy of a fixture folder with some configuration fields replaced. */
 function folderWithConfig(from: string, changes: Record<string, unknown>): string {
-  const dir = tempDir('nd-model-');
-  for (const file of fs.readdirSync(from)) fs.copyFileSync(path.join(from, file), path.join(dir, file));
-  const configFile = path.join(dir, 'neural-debug-model.json');
-  fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(configFile, 'utf8')), ...changes }));
-  return dir;
+  return copyModelFolder(from, (config) => ({ ...config, ...changes }));
 }
 
 type LogitsSequence = ModelSequence & { logits(): Promise<Float32Array> };
@@ -271,8 +266,7 @@ describe('ONNX engine: loading', () => {
   });
 
   it('names the file and the fix when the graph is corrupt', async () => {
-    const dir = tempDir('nd-corrupt-');
-    for (const file of fs.readdirSync(TINY)) fs.copyFileSync(path.join(TINY, file), path.join(dir, file));
+    const dir = copyModelFolder(TINY);
     fs.writeFileSync(path.join(dir, 'model.onnx'), fs.readFileSync(path.join(TINY, 'model.onnx')).subarray(0, 5000));
     await assert.rejects(openOnnxEngine(dir, { executionProvider: 'cpu' }), (error: unknown) => {
       assert.ok(error instanceof ModelError && error.code === 'load');

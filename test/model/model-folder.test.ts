@@ -1,23 +1,13 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ModelError } from '../../src/model/backend';
 import { readModelFolder } from '../../src/model/model-folder';
-import { tempDir } from '../helpers/env';
-import { TINY } from '../helpers/models';
+import { copyModelFolder, TINY } from '../helpers/models';
 
 /** A copy of the fixture folder with its configuration changed by `edit`. */
 function folderWith(edit: (config: Record<string, unknown>) => unknown, remove: string[] = []): string {
-  const dir = tempDir('nd-folder-');
-  for (const file of fs.readdirSync(TINY)) if (!remove.includes(file)) fs.copyFileSync(path.join(TINY, file), path.join(dir, file));
-  const configFile = path.join(dir, 'neural-debug-model.json');
-  if (fs.existsSync(configFile)) {
-    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-    const edited = edit(config) ?? config;
-    fs.writeFileSync(configFile, typeof edited === 'string' ? edited : JSON.stringify(edited));
-  }
-  return dir;
+  return copyModelFolder(TINY, edit, remove);
 }
 
 function rejects(dir: string, pattern: RegExp, code: ModelError['code'] = 'model-folder'): void {
