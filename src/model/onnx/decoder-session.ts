@@ -65,7 +65,13 @@ export class DecoderSession {
         throw new ModelError('load', `ONNX Runtime cannot load ${load.modelFile}: ${firstLine((error as Error).message)}. Re-export the model, and keep any external-data file next to it.`);
       }
     }
-    const hasPositionIds = checkLayout(session, load);
+    let hasPositionIds: boolean;
+    try {
+      hasPositionIds = checkLayout(session, load);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
     return { session: new DecoderSession(session, load, hasPositionIds), result: { device, deviceNote, hasPositionIds } };
   }
 

@@ -23,7 +23,12 @@ interface Pending {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   readonly onToken?: (token: number) => void;
+  /** The flag a generate or score polls, raised when the engine closes. */
+  readonly cancel?: SharedArrayBuffer;
 }
+
+/** How long a closing worker may take to release its session before it is terminated. */
+const CLOSE_GRACE_MS = 5000;
 
 /** Opens a model folder: checks it, starts the worker and loads the graph. */
 export async function openOnnxEngine(modelDir: string, options: OnnxEngineOptions = {}): Promise<OnnxEngine> {
@@ -114,11 +119,23 @@ export class OnnxEngine implements ModelBackend {
     return this.request({ op: 'stats' });
   }
 
+  /**
+   * Ends the worker. Terminating a thread while ONNX Runtime still holds a session can abort the
+   * whole process (a native finalizer throws during the thread's teardown), so running work is
+   * cancelled, the worker releases its session and ends by itself; terminate is only the fallback.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const pending of this.pending.values()) {
+      if (pending.cancel) Atomics.store(new Int32Array(pending.cancel), CANCEL_FLAG, 1);
+    }
     this.failAll(new ModelError('closed', 'the model was closed'));
-    await this.worker.terminate();
+    const ended = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ op: 'close', id: this.nextId++ });
+    const fallback = setTimeout(() => void this.worker.terminate(), CLOSE_GRACE_MS);
+    await ended;
+    clearTimeout(fallback);
   }
 
   /** @internal */
@@ -126,7 +143,8 @@ export class OnnxEngine implements ModelBackend {
     if (this.closed) return Promise.reject(new ModelError('closed', 'the model was closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, onToken });
+      const cancel = 'cancel' in request ? request.cancel : undefined;
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, onToken, cancel });
       this.worker.postMessage({ ...request, id });
     });
   }

@@ -51,7 +51,9 @@ export type WorkerRequest =
   | { readonly op: 'generate'; readonly seq: number; readonly options: WireGenerateOptions; readonly cancel: SharedArrayBuffer }
   | { readonly op: 'score'; readonly seq: number; readonly tokens: readonly number[]; readonly append: boolean; readonly cancel: SharedArrayBuffer }
   | { readonly op: 'logits'; readonly seq: number }
-  | { readonly op: 'stats' };
+  | { readonly op: 'stats' }
+  /** Releases the session and lets the worker thread end by itself (see OnnxEngine.close). */
+  | { readonly op: 'close' };
 
 export type WorkerResultOf<R extends WorkerRequest['op']> = R extends 'load'
   ? LoadResult

@@ -44,6 +44,13 @@ class Worker {
       return result;
     }
     if (request.op === 'stats') return this.stats();
+    if (request.op === 'close') {
+      this.sequences.clear();
+      const session = this.session;
+      this.session = undefined;
+      await session?.release();
+      return null;
+    }
     const session = this.session;
     if (!session) throw new ModelError('bad-request', 'no model is loaded');
     switch (request.op) {
@@ -215,6 +222,8 @@ function start(): void {
       try {
         const result = await worker.handle(envelope, (token) => send({ id: envelope.id, kind: 'token', token }));
         send({ id: envelope.id, kind: 'result', result });
+        // With the session released and the port closed the thread's loop is empty, so it ends.
+        if (envelope.op === 'close') port.close();
       } catch (error) {
         const known = error instanceof ModelError;
         send({ id: envelope.id, kind: 'error', code: known ? error.code : 'inference', message: known ? error.message : `inference worker: ${(error as Error).stack ?? String(error)}` });
