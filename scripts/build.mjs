@@ -3,14 +3,14 @@
 // executes. The Python scripts are copied beside each, since both find them next to their own code.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, chmodSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, chmodSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 // Python resources that run in the user's interpreter; each is found beside the code that starts it.
-const pythonScripts = ['src/runtime/cwm_tracer.py', 'src/runtime/bind_args.py'];
+const pythonScripts = readdirSync('src/runtime').filter((name) => name.endsWith('.py')).map((name) => `src/runtime/${name}`);
 
 rmSync('dist', { recursive: true, force: true });
 rmSync('out', { recursive: true, force: true });
@@ -26,12 +26,13 @@ const common = {
 };
 // One bundle per entry point; each finds cwm_tracer.py and the inference worker beside itself.
 // onnxruntime-node stays outside the bundles: it loads a native library from its own folder.
-// The standalone debug adapter joins this table when it exists.
 const worker = 'src/model/onnx/worker.ts';
 const entries = [
   { entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'onnxruntime-node'] },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['onnxruntime-node'] },
   { entryPoints: [worker], outfile: 'dist/model-worker.js', external: ['onnxruntime-node'] },
+  // The standalone debug adapter, for DebugClient tests and editors other than VS Code.
+  { entryPoints: ['src/adapter/main.ts'], outfile: 'dist/adapter.js', banner: { js: '#!/usr/bin/env node' }, external: ['onnxruntime-node'] },
   { entryPoints: ['bench/tracer-bench.ts'], outfile: 'dist/bench/tracer-bench.js' },
   { entryPoints: ['bench/model-bench.ts'], outfile: 'dist/bench/model-bench.js', external: ['onnxruntime-node'] },
   { entryPoints: [worker], outfile: 'dist/bench/model-worker.js', external: ['onnxruntime-node'] },

@@ -1,16 +1,18 @@
 /**
- * Activation and wiring. The debug adapter (predicted vs actual stepping) arrives with its own
- * module; this version offers both halves as commands: tracing a function's real execution, and
- * predicting it with the configured model, each written in CWM's format to an output channel.
+ * Activation and wiring: the `cwm` debugger (predicted vs real stepping, with its editor decorations),
+ * and both halves as plain commands: tracing a function's real execution, and predicting it with the
+ * configured model, each written in CWM's format to an output channel.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { displayFrameText, encodeFrame } from './trace/encoder';
 import { TraceFrame } from './trace/frame';
 import { SPECIAL_TOKENS } from './trace/tokens';
+import { registerDebugAdapter } from './features/debug-adapter';
 import { ModelProvider } from './features/model-provider';
 import { predictFile } from './features/predict-file';
 import { pickProgram, pythonDocument } from './features/target-picker';
+import { WorldDecorations } from './features/world-decorations';
 import { defaultTracerScript, startTrace, TraceLimits, TraceRun, TraceScope } from './runtime/tracer';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -51,14 +53,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('neuralDebugger.stopTrace', () => running?.stop()),
     // A window that closes must not leave the user's program running.
     { dispose: () => running?.stop() },
-    vscode.debug.registerDebugConfigurationProvider('cwm', {
-      resolveDebugConfiguration() {
-        void vscode.window.showInformationMessage(
-          'The CWM debug adapter is not part of this build yet. Use "Neural Debugger: Trace Real Execution" to record a trace.',
-        );
-        return undefined;
-      },
-    }),
+    ...registerDebugAdapter(context, models),
+    new WorldDecorations(),
   );
 }
 

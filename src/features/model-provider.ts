@@ -41,6 +41,11 @@ export class ModelProvider implements vscode.Disposable {
     return this.opened;
   }
 
+  /** The remote server's key, if the user saved one. */
+  async apiKey(): Promise<string | undefined> {
+    return (await this.context.secrets.get(API_KEY_SECRET)) || undefined;
+  }
+
   dispose(): void {
     void this.release();
     for (const disposable of this.disposables) disposable.dispose();
