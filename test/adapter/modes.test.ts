@@ -7,8 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
-import { adapterProcess, collectOutput, launch, startAdapter, step, stopClient, topFrame } from '../helpers/dap';
-import { PROGRAMS, tempDir } from '../helpers/env';
+import { adapterProcess, collectOutput, launch, replayServer, startAdapter, step, stopClient, topFrame } from '../helpers/dap';
+import { defaultPython, PROGRAMS, tempDir } from '../helpers/env';
 import { TINY } from '../helpers/models';
 import { isAlive, waitFor } from '../helpers/trace';
 
@@ -16,6 +16,7 @@ const SQUARES = path.join(PROGRAMS, 'squares.py');
 const RAISES = path.join(PROGRAMS, 'raises.py');
 const SIDE_EFFECT = path.join(PROGRAMS, 'side_effect.py');
 const FOREVER = path.join(PROGRAMS, 'forever.py');
+const LONG_LOOP = path.join(PROGRAMS, 'long_loop.py');
 
 describe('adapter, record mode (real execution only, no model)', () => {
   let client: DebugClient;
@@ -202,5 +203,46 @@ describe('adapter, bad launches and stopping', () => {
     await terminated;
     await client.disconnectRequest({});
     assert.ok(await waitFor(() => !isAlive(adapter), 5000), 'the adapter (and its inference worker thread) ended');
+  });
+});
+
+describe('adapter, long work: progress and pause', () => {
+  let client: DebugClient;
+  afterEach(async () => {
+    await stopClient(client);
+  });
+
+  it('reports progress to a client that asks for it: the real run and the model loading', async () => {
+    client = await startAdapter();
+    const titles: string[] = [];
+    client.on('progressStart', (event: { body: { title: string } }) => titles.push(event.body.title));
+    const initialized = client.waitForEvent('initialized');
+    await client.initializeRequest({ adapterID: 'cwm', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsProgressReporting: true });
+    await initialized;
+    const stopped = client.waitForEvent('stopped', 60_000);
+    await Promise.all([client.configurationDoneRequest(), client.launchRequest({ program: SQUARES, mode: 'compare', model: TINY, maxTokensPerFrame: 32, python: defaultPython() } as never)]);
+    await stopped;
+    assert.ok(titles.includes('Running main under the tracer'), titles.join(', '));
+    assert.ok(titles.includes('Loading the model'), titles.join(', '));
+  });
+
+  it('pause stops a long continue where it is, and the session goes on', async () => {
+    const model = await replayServer(LONG_LOOP, undefined, { entry: 'loop', args: '3000, "/dev/null"' });
+    try {
+      client = await startAdapter();
+      await launch(client, { program: LONG_LOOP, entry: 'loop', args: '3000, "/dev/null"', mode: 'compare', endpoint: model.server.url, maxFramesPerCommand: 100000 });
+      const paused = client.waitForEvent('stopped', 60_000) as Promise<{ body: { reason: string; description?: string } }>;
+      await client.continueRequest({ threadId: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await client.pauseRequest({ threadId: 1 });
+      const stop = await paused;
+      assert.equal(stop.body.reason, 'pause');
+      assert.match(stop.body.description ?? '', /^step \d+ .*\(paused\)$/);
+      const next = await step(client, 'stepIn');
+      assert.equal(next.body.reason, 'step');
+      assert.equal((await topFrame(client)).name, 'loop');
+    } finally {
+      await model.close();
+    }
   });
 });

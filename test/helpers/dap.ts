@@ -8,6 +8,7 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { startServer, RunningServer } from '../../src/model/serve';
 import { RecordedFrame, TraceFrame } from '../../src/trace/frame';
+import type { TraceTarget } from '../../src/trace/prompt';
 import { REPO_ROOT, defaultPython } from './env';
 import { testTokenizer } from './fake-backend';
 import { recordProgram, replayBackend } from './replay-model';
@@ -105,8 +106,8 @@ export interface ReplayServer {
  * A CWM stand-in on 127.0.0.1 that knows the real trace of `program` and writes it, except for the
  * frames `mistake` replaces: a model that is right until it is not.
  */
-export async function replayServer(program: string, mistake?: (index: number, frame: RecordedFrame) => TraceFrame | undefined): Promise<ReplayServer> {
-  const recorded = await recordProgram(program, {});
+export async function replayServer(program: string, mistake?: (index: number, frame: RecordedFrame) => TraceFrame | undefined, target: TraceTarget = {}): Promise<ReplayServer> {
+  const recorded = await recordProgram(program, target);
   const backend = replayBackend(testTokenizer(), recorded.trace.frames, mistake ? { mistake } : {});
   const server = await startServer({ backend });
   return { server, frames: recorded.trace.frames, close: () => server.close() };
