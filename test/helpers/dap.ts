@@ -24,9 +24,11 @@ export async function startAdapter(options: AdapterOptions = {}): Promise<DebugC
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...options.env };
   if (options.untrusted) env.NEURAL_DEBUG_UNTRUSTED = '1';
   else delete env.NEURAL_DEBUG_UNTRUSTED;
-  const client = new DebugClient('node', ADAPTER, 'cwm', { env });
+  const client = new DebugClient('node', ADAPTER, 'cwm', { env }, process.env.NEURAL_DEBUG_TEST_STDERR === '1');
   client.defaultTimeout = 20_000;
   await client.start();
+  // A test may write to an adapter that has just exited (it ends itself on disconnect).
+  adapterProcess(client)?.stdin?.on('error', () => undefined);
   return client;
 }
 
@@ -34,7 +36,10 @@ export async function startAdapter(options: AdapterOptions = {}): Promise<DebugC
 export async function stopClient(client: DebugClient | undefined): Promise<void> {
   if (!client) return;
   const adapter = adapterProcess(client);
-  if (adapter && adapter.exitCode === null && adapter.signalCode === null) await client.stop();
+  if (!adapter || adapter.exitCode !== null || adapter.signalCode !== null) return;
+  // An adapter that is on its way out never answers the client's disconnect: its exit ends the wait.
+  const exited = new Promise<void>((resolve) => adapter.once('exit', () => resolve()));
+  await Promise.race([client.stop(), exited]);
 }
 
 /** The adapter's process: the test client keeps it private, and tests check that it ends. */
