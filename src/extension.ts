@@ -12,6 +12,7 @@ import { registerDebugAdapter } from './features/debug-adapter';
 import { ModelProvider } from './features/model-provider';
 import { predictFile } from './features/predict-file';
 import { pickProgram, pythonDocument } from './features/target-picker';
+import { traceLimitSettings } from './features/trace-settings';
 import { WorldDecorations } from './features/world-decorations';
 import { defaultTracerScript, startTrace, TraceLimits, TraceRun, TraceScope } from './runtime/tracer';
 
@@ -66,13 +67,7 @@ function settings(): { python: string; limits: TraceLimits; scope: TraceScope } 
   const config = vscode.workspace.getConfiguration('neuralDebugger');
   return {
     python: config.get<string>('pythonPath', ''),
-    limits: {
-      maxSteps: config.get<number>('maxSteps', 10000),
-      timeoutSeconds: config.get<number>('timeoutSeconds', 30),
-      maxReprLength: config.get<number>('maxReprLength', 1000),
-      maxOutputBytes: config.get<number>('maxOutputBytes', 1 << 20),
-      maxDepth: config.get<number>('maxDepth', 500),
-    },
+    limits: traceLimitSettings(config),
     scope: config.get<TraceScope>('traceScope', 'program'),
   };
 }

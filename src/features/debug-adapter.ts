@@ -9,6 +9,7 @@ import { modelOpener } from '../adapter/model-opener';
 import type { ResolveContext } from '../adapter/launch-args';
 import type { ExecutionProviderChoice } from '../model/onnx/protocol';
 import type { ModelProvider } from './model-provider';
+import { traceLimitSettings } from './trace-settings';
 
 export function registerDebugAdapter(context: vscode.ExtensionContext, models: ModelProvider): vscode.Disposable[] {
   const openModel = modelOpener({ bundledRoots: [context.extensionPath], apiKey: () => models.apiKey() });
@@ -64,12 +65,6 @@ function settingsDefaults(): ResolveContext['defaults'] {
     device: config.get<ExecutionProviderChoice>('device', 'auto'),
     threads: config.get<number>('threads', 0),
     maxTokensPerFrame: config.get<number>('maxFrameTokens', 2048),
-    limits: {
-      maxSteps: config.get<number>('maxSteps', 10000),
-      timeoutSeconds: config.get<number>('timeoutSeconds', 30),
-      maxReprLength: config.get<number>('maxReprLength', 1000),
-      maxOutputBytes: config.get<number>('maxOutputBytes', 1 << 20),
-      maxDepth: config.get<number>('maxDepth', 500),
-    },
+    limits: traceLimitSettings(config),
   };
 }
