@@ -105,8 +105,9 @@ export function resolveLaunch(raw: CwmLaunchArguments, context: ResolveContext):
     stopOnEntry: bool(raw, 'stopOnEntry') ?? true,
     ...optional('python', text(raw, 'python') ?? defaults.python),
     ...optional('cwd', text(raw, 'cwd')),
+    // A model named in the launch wins over an endpoint from the settings (an endpoint wins over a folder).
     ...optional('model', text(raw, 'model') ?? defaults.model),
-    ...optional('endpoint', text(raw, 'endpoint') ?? defaults.endpoint),
+    ...optional('endpoint', text(raw, 'endpoint') ?? (text(raw, 'model') ? undefined : defaults.endpoint)),
     ...optional('tokenizer', text(raw, 'tokenizer') ?? defaults.tokenizer),
     ...optional('device', raw.device === undefined ? defaults.device : choice(raw, 'device', ['auto', 'cpu', 'cuda'] as const)),
     ...optional('threads', number(raw, 'threads', 0) ?? defaults.threads),

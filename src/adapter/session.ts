@@ -95,6 +95,8 @@ export class NeuralDebugSession extends LoggingDebugSession {
       supportsCancelRequest: true,
       supportsTerminateRequest: true,
       supportsValueFormattingOptions: false,
+      // Divergent values are red where the client renders ANSI too (both sides must declare it).
+      supportsANSIStyling: true,
     };
     this.sendResponse(response);
     this.sendEvent(new InitializedEvent());
@@ -451,7 +453,8 @@ export class NeuralDebugSession extends LoggingDebugSession {
     const expandable = node.kind !== 'atom' && node.children.length > 0;
     const colour = note !== '' && this.client.supportsANSIStyling === true;
     const variable: DebugProtocol.Variable = {
-      name: note !== '' ? `${name} ≠` : name,
+      // The name stays the variable's own: editors send it back in setVariable and evaluateName.
+      name,
       value: colour ? `${RED}${repr}${note}${RESET}` : `${repr}${note}`,
       variablesReference: expandable ? this.handles.create({ kind: 'node', node }) : 0,
     };

@@ -15,14 +15,12 @@ export class WorldDecorations implements vscode.Disposable {
     backgroundColor: new vscode.ThemeColor('editor.stackFrameHighlightBackground'),
     overviewRulerColor: new vscode.ThemeColor('debugIcon.breakpointCurrentStackframeForeground'),
     overviewRulerLane: vscode.OverviewRulerLane.Left,
-    before: { contentText: 'P', color: new vscode.ThemeColor('debugIcon.breakpointCurrentStackframeForeground'), margin: '0 4px 0 0' },
   });
   private readonly actualLine = vscode.window.createTextEditorDecorationType({
     isWholeLine: true,
     backgroundColor: new vscode.ThemeColor('editor.focusedStackFrameHighlightBackground'),
     overviewRulerColor: new vscode.ThemeColor('testing.iconPassed'),
     overviewRulerLane: vscode.OverviewRulerLane.Right,
-    before: { contentText: 'R', color: new vscode.ThemeColor('testing.iconPassed'), margin: '0 4px 0 0' },
   });
   private readonly values = vscode.window.createTextEditorDecorationType({
     after: { color: new vscode.ThemeColor('editorCodeLens.foreground'), margin: '0 0 0 2em', fontStyle: 'italic' },
