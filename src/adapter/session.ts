@@ -55,8 +55,6 @@ type Container =
   | { readonly kind: 'unmatched' }
   | { readonly kind: 'node'; readonly node: ReprNode & { kind: 'list' | 'tuple' | 'set' | 'dict' } };
 
-const RED = '\u001b[31m';
-const RESET = '\u001b[0m';
 
 export class NeuralDebugSession extends LoggingDebugSession {
   private runtime: NeuralRuntime | undefined;
@@ -95,8 +93,6 @@ export class NeuralDebugSession extends LoggingDebugSession {
       supportsCancelRequest: true,
       supportsTerminateRequest: true,
       supportsValueFormattingOptions: false,
-      // Divergent values are red where the client renders ANSI too (both sides must declare it).
-      supportsANSIStyling: true,
     };
     this.sendResponse(response);
     this.sendEvent(new InitializedEvent());
@@ -451,11 +447,11 @@ export class NeuralDebugSession extends LoggingDebugSession {
   private variable(name: string, repr: string, note: string, evaluateName?: string): DebugProtocol.Variable {
     const node = parseRepr(repr);
     const expandable = node.kind !== 'atom' && node.children.length > 0;
-    const colour = note !== '' && this.client.supportsANSIStyling === true;
     const variable: DebugProtocol.Variable = {
       // The name stays the variable's own: editors send it back in setVariable and evaluateName.
       name,
-      value: colour ? `${RED}${repr}${note}${RESET}` : `${repr}${note}`,
+      // No ANSI colour: VS Code copies values into its inline values, where escape codes show raw.
+      value: `${repr}${note}`,
       variablesReference: expandable ? this.handles.create({ kind: 'node', node }) : 0,
     };
     if (evaluateName) variable.evaluateName = evaluateName;
