@@ -237,12 +237,10 @@ export class NeuralRuntime {
   /** The first stop: the entry's call. */
   async entry(): Promise<Stop> {
     return this.command(async () => {
-      if (this.predictor && this.predictor.steps.length === 0) {
-        const result = await this.predictor.stepFrame({ signal: this.signal() });
-        this.sync();
-        if (result.halted && result.halted !== 'ended') return this.stopAfter('entry', result.halted);
-      }
+      // A teacher-forced entry frame is already there; otherwise the model writes the entry's call.
+      const result = this.predictor && this.predictor.steps.length === 0 ? await this.predictor.stepFrame({ signal: this.signal() }) : undefined;
       this.sync();
+      if (result?.halted && result.halted !== 'ended') return this.stopAfter('entry', result.halted);
       if (this.steps.length === 0) return { reason: 'entry', description: this.real ? `the program recorded no step: ${this.real.end.message}` : 'nothing to show' };
       return { reason: 'entry', description: this.describe() };
     });
