@@ -16,12 +16,12 @@ Needs Debian's python3-numpy and python3-onnx:  /usr/bin/python3 kernels/build_t
 """
 import json
 import os
-import re
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+
+from cwm_onnx import Shape, build_graph, compact_json, model_config
+from cwm_tokenizer import ADDED_TOKENS, bpe_encode, build_vocab, tokenizer_json, train_bpe
 
 # Picked by scanning seeds: with it every argmax the reference records (greedy steps and all three
 # sequences) leads the runner-up by at least 0.08, far above float16's ~1e-2 error.
@@ -40,42 +40,9 @@ RMS_EPS = 1e-5
 ROPE_THETA = 10000.0
 WINDOWS = [16, None]  # per layer: a key is visible when p - window < k <= p; None = global (k <= p)
 CONTEXT_LENGTH = 16384
-OPSET = 17
-IR_VERSION = 8
-MASKED = -1e9  # score given to a masked key inside the graph
+SHAPE = Shape(HIDDEN, NUM_LAYERS, NUM_HEADS, NUM_KV_HEADS, HEAD_DIM, FFN, RMS_EPS, ROPE_THETA, WINDOWS, CONTEXT_LENGTH)
 
 NUM_MERGES = 200
-CWM_TOKENS = [
-    '<|begin_of_text|>',
-    '<|end_of_text|>',
-    '<|frame_sep|>',
-    '<|action_sep|>',
-    '<|return_sep|>',
-    '<|call_sep|>',
-    '<|line_sep|>',
-    '<|exception_sep|>',
-    '<|arg_sep|>',
-    '<|trace_context_start|>',
-]
-ADDED_TOKENS = CWM_TOKENS + ['<|eot_id|>']
-
-# Llama-3's pre-tokenizer pattern (Oniguruma syntax, as it appears in its tokenizer.json).
-LLAMA3_PATTERN = (
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
-    r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
-)
-# The same pattern for Python's `re`, which has no \p{..}: a letter is [^\W\d_], a number \d, and
-# "neither letter nor number" is any non-word character or the underscore. Exact on ASCII text, which
-# is all the trainer ever sees; the tokenizer itself ships the pattern above.
-_NOT_LN = r'(?:[^\w\r\n]|_)'
-_NOT_LN_SPACE = r'(?:[^\w\s]|_)'
-TRAINING_SPLIT = re.compile(
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)"
-    + r'|' + _NOT_LN + r'?[^\W\d_]+'
-    + r'|\d{1,3}'
-    + r'| ?' + _NOT_LN_SPACE + r'+[\r\n]*'
-    + r'|\s*[\r\n]+|\s+(?!\S)|\s+'
-)
 
 # Text the BPE merges are learned from: ordinary Python, and CWM trace fragments (locals as JSON).
 TRAINING_TEXT = '''\
@@ -198,137 +165,6 @@ def main():  # << START_OF_TRACE
 
 
 # ---------------------------------------------------------------------------------------------------
-# Tokenizer
-
-def byte_symbols():
-    """GPT-2's reversible byte -> printable character table, indexed by byte value."""
-    kept = (list(range(ord('!'), ord('~') + 1)) + list(range(ord('\u00a1'), ord('\u00ac') + 1))
-            + list(range(ord('\u00ae'), ord('\u00ff') + 1)))
-    table = {}
-    shifted = 0
-    for byte in range(256):
-        if byte in kept:
-            table[byte] = chr(byte)
-        else:
-            table[byte] = chr(256 + shifted)
-            shifted += 1
-    return [table[byte] for byte in range(256)]
-
-
-BYTE_SYMBOLS = byte_symbols()
-
-
-def to_symbols(piece):
-    return tuple(BYTE_SYMBOLS[b] for b in piece.encode('utf-8'))
-
-
-def train_bpe(text, num_merges):
-    """Plain BPE over pre-tokenized words; ties go to the lexicographically smallest pair."""
-    word_counts = {}
-    for piece in TRAINING_SPLIT.findall(text):
-        word = to_symbols(piece)
-        word_counts[word] = word_counts.get(word, 0) + 1
-    words = sorted(word_counts.items())
-    merges = []
-    for _ in range(num_merges):
-        pair_counts = {}
-        for word, count in words:
-            for pair in zip(word, word[1:]):
-                pair_counts[pair] = pair_counts.get(pair, 0) + count
-        if not pair_counts:
-            break
-        best = min(pair_counts.items(), key=lambda item: (-item[1], item[0]))
-        if best[1] < 2:
-            break
-        first, second = best[0]
-        merges.append((first, second))
-        joined = first + second
-        rewritten = []
-        for word, count in words:
-            out = []
-            i = 0
-            while i < len(word):
-                if i + 1 < len(word) and word[i] == first and word[i + 1] == second:
-                    out.append(joined)
-                    i += 2
-                else:
-                    out.append(word[i])
-                    i += 1
-            rewritten.append((tuple(out), count))
-        words = rewritten
-    return merges
-
-
-def build_vocab(merges):
-    vocab = {symbol: byte for byte, symbol in enumerate(BYTE_SYMBOLS)}
-    for first, second in merges:
-        if first + second not in vocab:
-            vocab[first + second] = len(vocab)
-    return vocab
-
-
-def bpe_encode(text, vocab, merges):
-    """Encodes text the way a HF BPE model with ignore_merges does (for the script's own statistics)."""
-    rank = {pair: i for i, pair in enumerate(merges)}
-    ids = []
-    for piece in TRAINING_SPLIT.findall(text):
-        word = list(to_symbols(piece))
-        if ''.join(word) in vocab:
-            ids.append(vocab[''.join(word)])
-            continue
-        while len(word) > 1:
-            ranked = [(rank.get((a, b), len(rank)), i) for i, (a, b) in enumerate(zip(word, word[1:]))]
-            best_rank, at = min(ranked)
-            if best_rank == len(rank):
-                break
-            word[at:at + 2] = [word[at] + word[at + 1]]
-        ids.extend(vocab[symbol] for symbol in word)
-    return ids
-
-
-def tokenizer_json(vocab, merges):
-    added = []
-    for offset, content in enumerate(ADDED_TOKENS):
-        added.append({
-            'id': len(vocab) + offset,
-            'content': content,
-            'single_word': False,
-            'lstrip': False,
-            'rstrip': False,
-            'normalized': False,
-            'special': True,
-        })
-    return {
-        'version': '1.0',
-        'truncation': None,
-        'padding': None,
-        'added_tokens': added,
-        'normalizer': None,
-        'pre_tokenizer': {
-            'type': 'Sequence',
-            'pretokenizers': [
-                {'type': 'Split', 'pattern': {'Regex': LLAMA3_PATTERN}, 'behavior': 'Isolated', 'invert': False},
-                {'type': 'ByteLevel', 'add_prefix_space': False, 'trim_offsets': True, 'use_regex': False},
-            ],
-        },
-        'post_processor': {'type': 'ByteLevel', 'add_prefix_space': True, 'trim_offsets': False, 'use_regex': True},
-        'decoder': {'type': 'ByteLevel', 'add_prefix_space': True, 'trim_offsets': True, 'use_regex': True},
-        'model': {
-            'type': 'BPE',
-            'dropout': None,
-            'unk_token': None,
-            'continuing_subword_prefix': None,
-            'end_of_word_suffix': None,
-            'fuse_unk': False,
-            'byte_fallback': False,
-            'ignore_merges': True,
-            'vocab': vocab,
-            'merges': [[first, second] for first, second in merges],
-        },
-    }
-
-
-# ---------------------------------------------------------------------------------------------------
 # Weights. Drawn in float64, then rounded to float16: the ONNX files store float16 initializers (half the
 # size) and cast them to float32 once; the numpy reference uses the very same rounded values.
 
@@ -432,194 +268,7 @@ def greedy(w, prompt, steps):
 
 
 # ---------------------------------------------------------------------------------------------------
-# ONNX graph
-
-class Graph:
-    def __init__(self):
-        self.nodes = []
-        self.initializers = []
-        self.count = 0
-
-    def fresh(self, hint):
-        self.count += 1
-        return f'{hint}_{self.count}'
-
-    def op(self, op_type, inputs, hint=None, output=None, **attrs):
-        output = output or self.fresh(hint or op_type.lower())
-        self.nodes.append(helper.make_node(op_type, inputs, [output], name=f'n{len(self.nodes)}_{op_type}', **attrs))
-        return output
-
-    def const(self, name, array):
-        self.initializers.append(numpy_helper.from_array(np.asarray(array), name))
-        return name
-
-
-def build_graph(weights, vocab_size, with_position_ids, fp16_io):
-    g = Graph()
-    io_float = TensorProto.FLOAT16 if fp16_io else TensorProto.FLOAT
-
-    # Constants.
-    g.const('c_axis1', np.array(1, dtype=np.int64))
-    g.const('c_one', np.array(1, dtype=np.int64))
-    g.const('c_axes1', np.array([1], dtype=np.int64))
-    g.const('c_axes2', np.array([2], dtype=np.int64))
-    g.const('c_axes12', np.array([1, 2], dtype=np.int64))
-    g.const('c_eps', np.array(RMS_EPS, dtype=np.float32))
-    g.const('c_masked', np.array(MASKED, dtype=np.float32))
-    g.const('c_scale', np.array(1.0 / np.sqrt(HEAD_DIM), dtype=np.float32))
-    g.const('c_half_split', np.array([HEAD_DIM // 2, HEAD_DIM // 2], dtype=np.int64))
-    inv_freq = 1.0 / ROPE_THETA ** (np.arange(0, HEAD_DIM, 2, dtype=np.float64) / HEAD_DIM)
-    g.const('c_inv_freq', np.concatenate([inv_freq, inv_freq]).astype(np.float32))
-    g.const('c_shape_q', np.array([0, 0, NUM_HEADS, HEAD_DIM], dtype=np.int64))
-    g.const('c_shape_kv', np.array([0, 0, NUM_KV_HEADS, HEAD_DIM], dtype=np.int64))
-    g.const('c_shape_groups', np.array([0, NUM_KV_HEADS, NUM_HEADS // NUM_KV_HEADS, -1, HEAD_DIM], dtype=np.int64))
-    g.const('c_shape_heads', np.array([0, NUM_HEADS, -1, HEAD_DIM], dtype=np.int64))
-    g.const('c_shape_hidden', np.array([0, 0, NUM_HEADS * HEAD_DIM], dtype=np.int64))
-
-    # Weights: float16 initializers, cast to float32 once.
-    w = {}
-    for name, value in weights.items():
-        g.const('w16.' + name, value)
-        w[name] = g.op('Cast', ['w16.' + name], output='w.' + name, to=TensorProto.FLOAT)
-
-    # Inputs.
-    inputs = [
-        helper.make_tensor_value_info('input_ids', TensorProto.INT64, ['batch', 'seq']),
-        helper.make_tensor_value_info('attention_mask', TensorProto.INT64, ['batch', 'total']),
-    ]
-    if with_position_ids:
-        inputs.append(helper.make_tensor_value_info('position_ids', TensorProto.INT64, ['batch', 'seq']))
-    for layer in range(NUM_LAYERS):
-        for kind in ('key', 'value'):
-            inputs.append(helper.make_tensor_value_info(
-                f'past_key_values.{layer}.{kind}', io_float, ['batch', NUM_KV_HEADS, 'past', HEAD_DIM]))
-
-    # Positions: keys from the mask; queries from position_ids or the mask's last `seq` entries.
-    key_pos = g.op('Sub', [g.op('CumSum', ['attention_mask', 'c_axis1']), 'c_one'], 'key_pos')
-    if with_position_ids:
-        query_pos = 'position_ids'
-    else:
-        g.const('c_int64_max', np.array([np.iinfo(np.int64).max], dtype=np.int64))
-        seq_len = g.op('Shape', ['input_ids'], 'seq_len', start=1, end=2)
-        query_pos = g.op('Slice', [key_pos, g.op('Neg', [seq_len]), 'c_int64_max', 'c_axes1'], 'query_pos')
-
-    # Masks [batch, 1, 1, seq, total]: causal, inside the window (local layers), not padding.
-    keys_row = g.op('Unsqueeze', [key_pos, 'c_axes1'])        # [batch, 1, total]
-    queries_col = g.op('Unsqueeze', [query_pos, 'c_axes2'])   # [batch, seq, 1]
-    not_padding = g.op('Unsqueeze', [g.op('Cast', ['attention_mask'], to=TensorProto.BOOL), 'c_axes1'])
-    causal = g.op('And', [g.op('LessOrEqual', [keys_row, queries_col]), not_padding], 'causal')
-    masks = []
-    for layer, window in enumerate(WINDOWS):
-        mask = causal
-        if window is not None:
-            lowest = g.op('Sub', [queries_col, g.const(f'c_window_{layer}', np.array(window, dtype=np.int64))])
-            mask = g.op('And', [mask, g.op('Greater', [keys_row, lowest])], f'local_mask_{layer}')
-        masks.append(g.op('Unsqueeze', [mask, 'c_axes12'], f'mask_{layer}'))
-
-    # Rotary tables [batch, 1, seq, HEAD_DIM] at the query positions (the new keys share them).
-    angles = g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [query_pos], to=TensorProto.FLOAT), 'c_axes2']),
-                          'c_inv_freq'], 'angles')
-    cos = g.op('Unsqueeze', [g.op('Cos', [angles]), 'c_axes1'], 'cos')
-    sin = g.op('Unsqueeze', [g.op('Sin', [angles]), 'c_axes1'], 'sin')
-
-    def rotary(x):
-        first = g.fresh('rot_first')
-        second = g.fresh('rot_second')
-        g.nodes.append(helper.make_node('Split', [x, 'c_half_split'], [first, second], name=f'n{len(g.nodes)}_Split', axis=-1))
-        rotated = g.op('Concat', [g.op('Neg', [second]), first], axis=-1)
-        return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])], 'rotary')
-
-    def rms_norm(x, weight):
-        mean_square = g.op('ReduceMean', [g.op('Mul', [x, x])], axes=[-1], keepdims=1)
-        return g.op('Mul', [g.op('Div', [x, g.op('Sqrt', [g.op('Add', [mean_square, 'c_eps'])])]), weight], 'rms_norm')
-
-    def heads(x, shape):  # [batch, seq, n*HEAD_DIM] -> [batch, n, seq, HEAD_DIM]
-        return g.op('Transpose', [g.op('Reshape', [x, shape])], perm=[0, 2, 1, 3])
-
-    outputs = [helper.make_tensor_value_info('logits', io_float, ['batch', 'seq', vocab_size])]
-    x = g.op('Gather', [w['embed'], 'input_ids'], 'embedded', axis=0)
-    for layer in range(NUM_LAYERS):
-        p = f'layers.{layer}.'
-        h = rms_norm(x, w[p + 'attn_norm'])
-        q = rotary(heads(g.op('MatMul', [h, w[p + 'q']]), 'c_shape_q'))
-        k = rotary(heads(g.op('MatMul', [h, w[p + 'k']]), 'c_shape_kv'))
-        v = heads(g.op('MatMul', [h, w[p + 'v']]), 'c_shape_kv')
-        cache = []
-        for kind, new in (('key', k), ('value', v)):
-            past = f'past_key_values.{layer}.{kind}'
-            if fp16_io:
-                past = g.op('Cast', [past], to=TensorProto.FLOAT)
-            present_name = f'present.{layer}.{kind}'
-            full = g.op('Concat', [past, new], output=present_name + ('.f32' if fp16_io else ''), axis=2)
-            if fp16_io:
-                g.op('Cast', [full], output=present_name, to=TensorProto.FLOAT16)
-            outputs.append(helper.make_tensor_value_info(present_name, io_float, ['batch', NUM_KV_HEADS, 'total', HEAD_DIM]))
-            cache.append(g.op('Unsqueeze', [full, 'c_axes2']))  # [batch, kv, 1, total, HEAD_DIM]
-        keys, values = cache
-        grouped_q = g.op('Reshape', [q, 'c_shape_groups'])  # [batch, kv, group, seq, HEAD_DIM]
-        scores = g.op('Mul', [g.op('MatMul', [grouped_q, g.op('Transpose', [keys], perm=[0, 1, 2, 4, 3])]), 'c_scale'])
-        probs = g.op('Softmax', [g.op('Where', [masks[layer], scores, 'c_masked'])], axis=-1)
-        attended = g.op('Reshape', [g.op('MatMul', [probs, values]), 'c_shape_heads'])  # [batch, heads, seq, HEAD_DIM]
-        merged = g.op('Reshape', [g.op('Transpose', [attended], perm=[0, 2, 1, 3]), 'c_shape_hidden'])
-        x = g.op('Add', [x, g.op('MatMul', [merged, w[p + 'o']])], 'residual')
-        h = rms_norm(x, w[p + 'ffn_norm'])
-        gate = g.op('MatMul', [h, w[p + 'gate']])
-        silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])])
-        ffn = g.op('MatMul', [g.op('Mul', [silu, g.op('MatMul', [h, w[p + 'up']])]), w[p + 'down']])
-        x = g.op('Add', [x, ffn], 'residual')
-    logits = g.op('MatMul', [rms_norm(x, w['final_norm']), w['lm_head']], output='logits.f32' if fp16_io else 'logits')
-    if fp16_io:
-        g.op('Cast', [logits], output='logits', to=TensorProto.FLOAT16)
-
-    # Constants only one variant needs (e.g. the slice bound without position_ids) are left out.
-    used = {name for node in g.nodes for name in node.input}
-    initializers = [init for init in g.initializers if init.name in used]
-    graph = helper.make_graph(g.nodes, 'tiny_cwm', inputs, outputs, initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', OPSET)],
-                              producer_name='neural-debugger kernels/build_test_models.py', producer_version='1')
-    model.ir_version = IR_VERSION
-    onnx.checker.check_model(model)
-    return model.SerializeToString()
-
-
-# ---------------------------------------------------------------------------------------------------
 # Files
-
-def compact_json(value, indent=0):
-    """JSON with two-space indentation, except that lists of numbers stay on one line."""
-    pad = '  ' * indent
-    inner = '  ' * (indent + 1)
-    if isinstance(value, dict):
-        if not value:
-            return '{}'
-        items = [f'{inner}{json.dumps(key)}: {compact_json(item, indent + 1)}' for key, item in value.items()]
-        return '{\n' + ',\n'.join(items) + '\n' + pad + '}'
-    if isinstance(value, list):
-        if all(item is None or (isinstance(item, (int, float)) and not isinstance(item, bool)) for item in value):
-            return '[' + ', '.join(json.dumps(item) for item in value) + ']'
-        items = [inner + compact_json(item, indent + 1) for item in value]
-        return '[\n' + ',\n'.join(items) + '\n' + pad + ']'
-    return json.dumps(value, ensure_ascii=False)
-
-
-def model_config(name, vocab_size, special_ids, eos_ids, dtype):
-    return {
-        'format': 'neural-debug-model',
-        'version': 1,
-        'name': name,
-        'model': 'model.onnx',
-        'tokenizer': 'tokenizer.json',
-        'vocabSize': vocab_size,
-        'contextLength': CONTEXT_LENGTH,
-        'specialTokens': {token: special_ids[token] for token in CWM_TOKENS},
-        'eosTokenIds': eos_ids,
-        'numLayers': NUM_LAYERS,
-        'numKvHeads': NUM_KV_HEADS,
-        'headDim': HEAD_DIM,
-        'dtype': dtype,
-        'attentionWindows': WINDOWS,
-    }
-
 
 def top_margins(logits):
     """How far each row's largest logit leads the second largest."""
@@ -675,9 +324,10 @@ def build():
         ('tiny-cwm-fp16', True, True, 'float16', 'tiny-cwm-fp16 (random weights, test fixture)'),
     ]
     for folder, with_positions, fp16_io, dtype, name in variants:
-        files[f'{folder}/model.onnx'] = build_graph(weights, vocab_size, with_positions, fp16_io)
+        files[f'{folder}/model.onnx'] = build_graph(SHAPE, weights, vocab_size, with_positions, fp16_io, 'tiny_cwm',
+                                                   'neural-debugger kernels/build_test_models.py')
         files[f'{folder}/tokenizer.json'] = tokenizer_text.encode('utf-8')
-        config = model_config(name, vocab_size, special_ids, eos_ids, dtype)
+        config = model_config(SHAPE, name, vocab_size, special_ids, eos_ids, dtype)
         files[f'{folder}/neural-debug-model.json'] = (compact_json(config) + '\n').encode('utf-8')
     files['reference.json'] = (compact_json(reference) + '\n').encode('utf-8')
 
