@@ -2,6 +2,9 @@
 import { traceCommand, TRACE_USAGE, Io } from './trace-command';
 import { predictCommand, PREDICT_USAGE } from './predict-command';
 import { serveCommand, SERVE_USAGE } from './serve-command';
+import { datasetCommand, DATASET_USAGE } from './dataset-command';
+import { compareCommand, COMPARE_USAGE } from './compare-command';
+import { evalCommand, EVAL_USAGE } from './eval-command';
 import { UsageError } from './args';
 
 declare const NEURAL_DEBUG_VERSION: string;
@@ -12,6 +15,9 @@ commands:
   trace FILE     run FILE under the real tracer and print its trace in CWM's format
   predict FILE   print the trace the model predicts for FILE (nothing of FILE is executed)
   serve          serve a model over a vLLM-compatible HTTP API
+  compare FILE   print the model's predicted trace of FILE beside the real one, divergences marked
+  dataset        trace CruxEval-style rows into CWM-format training text
+  eval           measure a model on CruxEval-style rows with CWM's metrics, beside two baselines
 
 neural-debug COMMAND --help shows a command's options.`;
 
@@ -21,6 +27,9 @@ const COMMANDS: ReadonlyMap<string, { readonly command: Command; readonly usage:
   ['trace', { command: traceCommand, usage: TRACE_USAGE }],
   ['predict', { command: predictCommand, usage: PREDICT_USAGE }],
   ['serve', { command: serveCommand, usage: SERVE_USAGE }],
+  ['compare', { command: compareCommand, usage: COMPARE_USAGE }],
+  ['dataset', { command: datasetCommand, usage: DATASET_USAGE }],
+  ['eval', { command: evalCommand, usage: EVAL_USAGE }],
 ]);
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
