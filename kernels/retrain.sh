@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Rebuilds the bundled model models/cwm-tiny from nothing but this repository (see kernels/README.md):
+# generate programs -> trace them with our tracer -> train the tokenizer -> tokenize -> train -> export.
+#
+#   bash kernels/retrain.sh            # everything, into build/train/ and then models/cwm-tiny/
+#   STEPS=700 THREADS=2 bash kernels/retrain.sh
+#
+# Needs: the project built (npm ci && npm run build), Python 3.8+ as python3 for the programs, and
+# Debian's python3-torch, libopenblas0-pthread, python3-onnx and python3-numpy for /usr/bin/python3.
+# With ../shared/data/cruxeval-dev.jsonl present, every program too close to a CruxEval one is dropped;
+# without it the script refuses to run, because the evaluation data could then leak into training.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SEED=${SEED:-1}
+COUNT=${COUNT:-14000}
+HELDOUT=${HELDOUT:-400}
+STEPS=${STEPS:-700}
+THREADS=${THREADS:-2}
+CRUXEVAL=${CRUXEVAL:-../shared/data/cruxeval-dev.jsonl}
+OUT=build/train
+TORCH_PYTHON=/usr/bin/python3
+PYTHON=${PYTHON:-python3}
+
+if [ ! -f "$CRUXEVAL" ]; then
+  echo "retrain: $CRUXEVAL is absent; the generated programs must be checked against it (set CRUXEVAL=...)" >&2
+  exit 1
+fi
+if [ ! -f dist/cli.js ]; then
+  echo "retrain: dist/cli.js is missing; run npm ci && npm run build first" >&2
+  exit 1
+fi
+mkdir -p "$OUT"
+
+"$PYTHON" kernels/generate_programs.py --seed "$SEED" --count "$COUNT" --exclude "$CRUXEVAL" --out "$OUT/programs.jsonl"
+"$PYTHON" kernels/generate_programs.py --seed $((SEED + 1)) --count "$HELDOUT" --exclude "$CRUXEVAL" \
+  --exclude "$OUT/programs.jsonl" --out "$OUT/heldout-programs.jsonl"
+node dist/cli.js dataset --data "$OUT/programs.jsonl" --out "$OUT/train.jsonl" --python "$PYTHON"
+node dist/cli.js dataset --data "$OUT/heldout-programs.jsonl" --out "$OUT/heldout.jsonl" --python "$PYTHON"
+"$PYTHON" kernels/train_tokenizer.py --data "$OUT/train.jsonl" --vocab-size 2048 --out "$OUT/tokenizer.json"
+node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/train.jsonl" "$OUT/train"
+node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/heldout.jsonl" "$OUT/heldout"
+"$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train" --heldout "$OUT/heldout" --steps "$STEPS" \
+  --threads "$THREADS" --out "$OUT/run"
+(cd kernels && "$TORCH_PYTHON" export_model.py --run "../$OUT/run" --tokenizer "../$OUT/tokenizer.json" --out ../models/cwm-tiny)
+mkdir -p kernels/runs/cwm-tiny
+cp "$OUT/run/run.json" "$OUT/run/log.jsonl" kernels/runs/cwm-tiny/
+cp "$OUT/run/reference.json" test/fixtures/models/cwm-tiny-reference.json
+echo "retrain: models/cwm-tiny rebuilt; measure it with: node dist/cli.js eval --data $CRUXEVAL" >&2
