@@ -25,16 +25,17 @@ def main(argv):
     parser.add_argument('--tokenizer', required=True)
     parser.add_argument('--out', required=True)
     parser.add_argument('--name', default='cwm-tiny (bundled, trained on generated programs)')
+    parser.add_argument('--context-length', type=int, default=0,
+                        help="the context the runtime may fill (default: the training length); past the training length the "
+                             "global layers meet rotary distances they never saw, and accuracy falls")
     args = parser.parse_args(argv)
     with open(os.path.join(args.run, 'run.json'), encoding='utf-8') as handle:
         run = json.load(handle)
     with open(args.tokenizer, encoding='utf-8') as handle:
         tokenizer = json.load(handle)
     s = run['shape']
-    # The graph holds whatever context the runtime gives it; the global layers were trained on
-    # run['seq_len'] positions, and further than that the rotary angles are ones they never saw.
     shape = Shape(s['hidden'], s['num_layers'], s['num_heads'], s['num_kv_heads'], s['head_dim'], s['ffn'],
-                  s['rms_eps'], s['rope_theta'], tuple(s['windows']), run['seq_len'])
+                  s['rms_eps'], s['rope_theta'], tuple(s['windows']), args.context_length or run['seq_len'])
     loaded = np.load(os.path.join(args.run, 'weights.npz'))
     weights = {name: loaded[name].astype(np.float16) for name in loaded.files}
     vocab_size = run['vocab_size']

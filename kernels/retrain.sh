@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 SEED=${SEED:-1}
 COUNT=${COUNT:-14000}
 HELDOUT=${HELDOUT:-400}
-STEPS=${STEPS:-700}
+STEPS=${STEPS:-1400}
 THREADS=${THREADS:-2}
 CRUXEVAL=${CRUXEVAL:-../shared/data/cruxeval-dev.jsonl}
 OUT=build/train
@@ -38,12 +38,24 @@ mkdir -p "$OUT"
 node dist/cli.js dataset --data "$OUT/programs.jsonl" --out "$OUT/train.jsonl" --python "$PYTHON"
 node dist/cli.js dataset --data "$OUT/heldout-programs.jsonl" --out "$OUT/heldout.jsonl" --python "$PYTHON"
 "$PYTHON" kernels/train_tokenizer.py --data "$OUT/train.jsonl" --vocab-size 2048 --out "$OUT/tokenizer.json"
+# Stage 2 trains on the traces as generated plus a copy with random identifiers (rename_identifiers.py).
+"$PYTHON" kernels/rename_identifiers.py --data "$OUT/train.jsonl" --seed "$SEED" --out "$OUT/train-renamed.jsonl"
+cat "$OUT/train.jsonl" "$OUT/train-renamed.jsonl" > "$OUT/train-mixed.jsonl"
 node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/train.jsonl" "$OUT/train"
+node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/train-mixed.jsonl" "$OUT/train-mixed"
 node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/heldout.jsonl" "$OUT/heldout"
-"$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train" --heldout "$OUT/heldout" --steps "$STEPS" \
+# Stage 1: large batches on the generated traces; its schedule is planned for 640 steps, cut at 400.
+"$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train" --heldout "$OUT/heldout" --steps 640 --stop-at 400 \
+  --threads "$THREADS" --out "$OUT/run1"
+# Stage 2: from stage 1's weights, small batches (more updates) on the mixed traces.
+"$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train-mixed" --heldout "$OUT/heldout" --init "$OUT/run1/weights.npz" \
+  --steps "$STEPS" --tokens-per-batch 2048 --lr 1.5e-3 --warmup 20 --eval-every 200 --heldout-traces 100 \
   --threads "$THREADS" --out "$OUT/run"
 (cd kernels && "$TORCH_PYTHON" export_model.py --run "../$OUT/run" --tokenizer "../$OUT/tokenizer.json" --out ../models/cwm-tiny)
 mkdir -p kernels/runs/cwm-tiny
-cp "$OUT/run/run.json" "$OUT/run/log.jsonl" kernels/runs/cwm-tiny/
+cp "$OUT/run1/run.json" kernels/runs/cwm-tiny/stage1-run.json
+cp "$OUT/run1/log.jsonl" kernels/runs/cwm-tiny/stage1-log.jsonl
+cp "$OUT/run/run.json" kernels/runs/cwm-tiny/stage2-run.json
+cp "$OUT/run/log.jsonl" kernels/runs/cwm-tiny/stage2-log.jsonl
 cp "$OUT/run/reference.json" test/fixtures/models/cwm-tiny-reference.json
 echo "retrain: models/cwm-tiny rebuilt; measure it with: node dist/cli.js eval --data $CRUXEVAL" >&2

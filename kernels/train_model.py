@@ -207,6 +207,8 @@ def main(argv):
     parser.add_argument('--heldout-traces', type=int, default=150, help='held-out traces the loss curve is measured on')
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--stop-at', type=int, default=0, help='end after this step, keeping the learning-rate schedule of --steps')
+    parser.add_argument('--init', help='weights.npz of an earlier run to start from (its shape must match)')
     parser.add_argument('--max-minutes', type=float, default=0, help='stop early after this long (0: never); recorded in run.json')
     args = parser.parse_args(argv)
 
@@ -216,6 +218,12 @@ def main(argv):
     train = Traces(args.data, args.seq_len)
     heldout = Traces(args.heldout, args.seq_len, args.heldout_traces)
     model = Decoder(args.vocab_size, SHAPE)
+    if args.init:
+        loaded = np.load(args.init)
+        with torch.no_grad():
+            for name, value in model.export_weights().items():
+                key = name.replace('layers.', 'layers_', 1).replace('.', '_', 1) if name.startswith('layers.') else name
+                model.params[key].copy_(torch.from_numpy(loaded[name]))
     params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() == 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -246,7 +254,8 @@ def main(argv):
         np.savez(os.path.join(args.out, 'weights.npz'), **model.export_weights())
         write_reference(model, heldout, os.path.join(args.out, 'reference.json'))
 
-    while step < args.steps:
+    last_step = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    while step < last_step:
         if not pending:
             pending = train.batches(rng, args.tokens_per_batch)
             epoch += 1
@@ -266,10 +275,10 @@ def main(argv):
         if step % 10 == 0 or step == 1:
             record({'step': step, 'epoch': epoch, 'loss': round(float(loss), 4), 'lr': round(lr_at(step - 1), 6),
                     'tokens': seen_tokens, 'seconds': round(elapsed, 1), 'tokens_per_second': round(seen_tokens / elapsed)})
-        if step % args.eval_every == 0 or step == args.steps:
+        if step % args.eval_every == 0 or step == last_step:
             record({'step': step, 'heldout_loss': round(evaluate(model, heldout, args.tokens_per_batch), 4), 'seconds': round(time.time() - started, 1)})
             save()
-        if args.max_minutes and elapsed > args.max_minutes * 60 and step < args.steps:
+        if args.max_minutes and elapsed > args.max_minutes * 60 and step < last_step:
             stopped_early = True
             record({'step': step, 'heldout_loss': round(evaluate(model, heldout, args.tokens_per_batch), 4), 'seconds': round(time.time() - started, 1), 'stopped_early': True})
             save()
@@ -281,6 +290,7 @@ def main(argv):
         'parameters': params,
         'steps': step,
         'planned_steps': args.steps,
+        'stop_at': args.stop_at,
         'stopped_early': stopped_early,
         'epochs': epoch,
         'tokens_seen': seen_tokens,
@@ -291,6 +301,7 @@ def main(argv):
         'tokens_per_batch': args.tokens_per_batch,
         'lr': args.lr,
         'seed': args.seed,
+        'init': args.init,
         'threads': args.threads,
         'seconds': round(time.time() - started, 1),
         'torch': torch.__version__,
