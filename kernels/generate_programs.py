@@ -10,8 +10,8 @@ depends on hashing decides anything).
 Nothing here runs the programs: the trace step (`neural-debug dataset`) does, with our own tracer.
 
 No CruxEval program may enter training. Programs are checked against the rows of every --exclude file:
-one whose normalized code equals a CruxEval program's, or whose set of normalized lines overlaps one's by
-more than --max-overlap (Jaccard), is dropped and counted.
+one whose normalized code (comments and all whitespace removed) equals a CruxEval program's, or whose
+set of normalized lines overlaps one's by more than --max-overlap (Jaccard), is dropped and counted.
 
     python3 kernels/generate_programs.py --seed 1 --count 20000 \
         --exclude ../shared/data/cruxeval-dev.jsonl --out build/train/programs.jsonl
@@ -395,9 +395,10 @@ def make_program(rng):
 # ----- leakage check against CruxEval -----------------------------------------------------------------
 
 def normalized_lines(code):
+    """Lines without comments or any whitespace: `x=1` and `x = 1` are the same line."""
     out = []
     for line in code.split('\n'):
-        line = re.sub(r'\s+', ' ', line.split('#')[0]).strip()
+        line = re.sub(r'\s+', '', line.split('#')[0])
         if line:
             out.append(line)
     return out
@@ -422,7 +423,7 @@ class Excluder:
         at = len(self.line_sets)
         self.line_sets.append(lines_set)
         for line in lines_set:
-            if not line.startswith('def ') and not line.startswith('return '):
+            if not line.startswith('def') and not line.startswith('return'):
                 self.index.setdefault(line, []).append(at)
 
     def excluded(self, code):

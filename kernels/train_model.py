@@ -27,6 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+DEVICE = torch.device('cpu')
+
 SHAPE = {
     'hidden': 256,
     'num_layers': 4,
@@ -77,7 +79,7 @@ class Decoder(torch.nn.Module):
         batch, n = ids.shape
         s = self.shape
         heads, kv, hd = s['num_heads'], s['num_kv_heads'], s['head_dim']
-        positions = torch.arange(n)
+        positions = torch.arange(n, device=ids.device)
         angles = positions[:, None].float() * self.inv_freq[None, :]
         cos, sin = angles.cos(), angles.sin()
         half = hd // 2
@@ -111,7 +113,7 @@ class Decoder(torch.nn.Module):
 
     def export_weights(self):
         return {name.replace('layers_', 'layers.', 1).replace('_', '.', 1) if name.startswith('layers_') else name:
-                value.detach().float().numpy() for name, value in self.params.items()}
+                value.detach().float().cpu().numpy() for name, value in self.params.items()}
 
 
 class Traces:
@@ -165,7 +167,7 @@ def evaluate(model, traces, tokens_per_batch):
     total, count = 0.0, 0
     with torch.no_grad():
         for order in traces.batches(np.random.default_rng(0), tokens_per_batch):
-            inputs, targets = traces.batch(order)
+            inputs, targets = (tensor.to(DEVICE) for tensor in traces.batch(order))
             logits = model(inputs)
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction='sum')
             total += float(loss)
@@ -180,10 +182,10 @@ def write_reference(model, heldout, path, length=48):
     rounded = Decoder(model.params['lm_head'].shape[1], model.shape)
     with torch.no_grad():
         for name, value in model.params.items():
-            rounded.params[name].copy_(value.half().float())
+            rounded.params[name].copy_(value.detach().cpu().half().float())
         ids, _ = heldout.example(0)
         tokens = [int(t) for t in ids[:length]]
-        logits = rounded(torch.tensor([tokens]))[0].double()
+        logits = rounded(torch.tensor([tokens]))[0].double()  # on the CPU, in float32: as the runtime computes
     last = logits[-4:]
     logprobs = torch.log_softmax(logits[:-1], dim=-1)
     with open(path, 'w', encoding='utf-8') as handle:
@@ -206,6 +208,7 @@ def main(argv):
     parser.add_argument('--eval-every', type=int, default=100)
     parser.add_argument('--heldout-traces', type=int, default=150, help='held-out traces the loss curve is measured on')
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--device', default='cpu', help='cpu, or cuda on a GPU machine (float32 either way)')
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--stop-at', type=int, default=0, help='end after this step, keeping the learning-rate schedule of --steps')
     parser.add_argument('--init', help='weights.npz of an earlier run to start from (its shape must match)')
@@ -217,6 +220,8 @@ def main(argv):
     os.makedirs(args.out, exist_ok=True)
     train = Traces(args.data, args.seq_len)
     heldout = Traces(args.heldout, args.seq_len, args.heldout_traces)
+    global DEVICE
+    DEVICE = torch.device(args.device)
     model = Decoder(args.vocab_size, SHAPE)
     if args.init:
         loaded = np.load(args.init)
@@ -224,6 +229,7 @@ def main(argv):
             for name, value in model.export_weights().items():
                 key = name.replace('layers.', 'layers_', 1).replace('.', '_', 1) if name.startswith('layers.') else name
                 model.params[key].copy_(torch.from_numpy(loaded[name]))
+    model.to(DEVICE)
     params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() == 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -260,7 +266,7 @@ def main(argv):
             pending = train.batches(rng, args.tokens_per_batch)
             epoch += 1
         order = pending.pop()
-        inputs, targets = train.batch(order)
+        inputs, targets = (tensor.to(DEVICE) for tensor in train.batch(order))
         for group in optimizer.param_groups:
             group['lr'] = lr_at(step)
         logits = model(inputs)
@@ -305,7 +311,8 @@ def main(argv):
         'threads': args.threads,
         'seconds': round(time.time() - started, 1),
         'torch': torch.__version__,
-        'hardware': f'{platform.machine()} {platform.processor() or ""} {os.cpu_count()} cores, {args.threads} threads'.strip(),
+        'hardware': (torch.cuda.get_device_name(DEVICE) if DEVICE.type == 'cuda'
+                     else f'{platform.machine()}, {os.cpu_count()} cores, {args.threads} threads'),
     }
     with open(os.path.join(args.out, 'run.json'), 'w', encoding='utf-8') as handle:
         json.dump(run, handle, indent=2)
