@@ -1,20 +1,15 @@
 /** `neural-debug` as a user runs it: the bundled dist/cli.js in a child process. */
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { CLI, defaultPython, EXAMPLES, GOLDEN, PROGRAMS, tempDir } from '../helpers/env';
+import { CliRun, runCli } from '../helpers/cli';
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(...args: string[]): Run {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NEURAL_DEBUG_PYTHON: undefined } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+/** Without NEURAL_DEBUG_PYTHON from the developer's shell: the tests choose the interpreter. */
+function cli(...args: string[]): CliRun {
+  return runCli(args, { NEURAL_DEBUG_PYTHON: undefined });
 }
 
 const python = ['--python', defaultPython()];

@@ -3,39 +3,21 @@
  * (predicted beside real), run as a user runs them: dist/cli.js in child processes.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { startServer } from '../../src/model/serve';
 import { encodeTrace } from '../../src/trace/encoder';
 import { promptText } from '../../src/trace/prompt';
-import { CLI, defaultPython, EXAMPLES, tempDir } from '../helpers/env';
+import { defaultPython, EXAMPLES, tempDir } from '../helpers/env';
+import { CliRun, runCli, runCliAsync } from '../helpers/cli';
 import { testTokenizer } from '../helpers/fake-backend';
 import { TINY } from '../helpers/models';
 import { recordProgram, replayBackend } from '../helpers/replay-model';
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[]): Run {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function cliAsync(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** Colour codes off: the tests read the table's text. */
+const cli = (args: readonly string[]): CliRun => runCli(args, { NO_COLOR: '1' });
+const cliAsync = (args: readonly string[]): Promise<CliRun> => runCliAsync(args, { NO_COLOR: '1' });
 
 const SUM_LIST = path.join(EXAMPLES, 'sum_list.py');
 

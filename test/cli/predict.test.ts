@@ -3,38 +3,19 @@
  * processes, on the fixture model in-process and through a real server on 127.0.0.1.
  */
 import { strict as assert } from 'node:assert';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { startServer } from '../../src/model/serve';
 import { CLI, defaultPython, EXAMPLES } from '../helpers/env';
+import { CliRun, runCli, runCliAsync } from '../helpers/cli';
 import { testTokenizer } from '../helpers/fake-backend';
 import { recordProgram, replayBackend } from '../helpers/replay-model';
 import { TINY } from '../helpers/models';
 import { isAlive } from '../helpers/trace';
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Async twin of cli(): the server it talks to runs in this process's event loop or a sibling. */
-function cliAsync(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = runCli;
+const cliAsync = (args: readonly string[]): Promise<CliRun> => runCliAsync(args);
 
 const SUM_LIST = path.join(EXAMPLES, 'sum_list.py');
 const FIXTURE_RUN = ['predict', SUM_LIST, '--entry', 'main', '--model', TINY, '--device', 'cpu', '--max-steps', '4', '--max-frame-tokens', '24'];

@@ -4,40 +4,22 @@
  * but they must add up, and be the same both ways).
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { evaluate } from '../../src/eval/harness';
 import { summarize } from '../../src/eval/metrics';
 import type { EvalRow } from '../../src/eval/rows';
+import { CliRun, runCli, startCli } from '../helpers/cli';
 import { CLI, defaultPython, tempDir } from '../helpers/env';
 import { TINY } from '../helpers/models';
 import { ROWS, rowsModel, tracedRows, writeRows } from './world';
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 const PYTHON = ['--python', defaultPython()];
 
-function cli(args: readonly string[]): Run {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Async twin of cli(), for runs that talk to a server of this test or get a signal. */
-function cliChild(args: readonly string[]): { child: ChildProcess; done: Promise<Run>; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args]);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<Run>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-  return { child, done, stderr: () => stderr };
-}
+const cli = (args: readonly string[]): CliRun => runCli(args);
+const cliChild = (args: readonly string[]): ReturnType<typeof startCli> => startCli(args);
 
 function serve(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--model', TINY, '--device', 'cpu', '--port', '0', '--quiet'], { env: { ...process.env, NEURAL_DEBUG_SERVE_API_KEY: '' } });
@@ -124,7 +106,7 @@ describe('neural-debug eval: usage and data errors', () => {
 
 describe('neural-debug eval on the fixture model', () => {
   let rows = '';
-  let local: Run;
+  let local: CliRun;
   let localJson: Json;
   before(() => {
     rows = writeRows(FOUR_ROWS);
