@@ -111,9 +111,19 @@ class Decoder(torch.nn.Module):
             x = x + (F.silu(h @ w[p + 'gate']) * (h @ w[p + 'up'])) @ w[p + 'down']
         return self.rms_norm(x, w['final_norm']) @ w['lm_head']
 
+    @staticmethod
+    def exported_name(name):
+        """`layers_0_attn_norm` (a ParameterDict key cannot hold dots) -> `layers.0.attn_norm`."""
+        return name.replace('layers_', 'layers.', 1).replace('_', '.', 1) if name.startswith('layers_') else name
+
     def export_weights(self):
-        return {name.replace('layers_', 'layers.', 1).replace('_', '.', 1) if name.startswith('layers_') else name:
-                value.detach().float().cpu().numpy() for name, value in self.params.items()}
+        return {self.exported_name(name): value.detach().float().cpu().numpy() for name, value in self.params.items()}
+
+    def load_weights(self, weights):
+        """The inverse of export_weights: arrays by exported name (a weights.npz)."""
+        with torch.no_grad():
+            for name, value in self.params.items():
+                value.copy_(torch.from_numpy(weights[self.exported_name(name)]))
 
 
 class Traces:
@@ -224,11 +234,7 @@ def main(argv):
     DEVICE = torch.device(args.device)
     model = Decoder(args.vocab_size, SHAPE)
     if args.init:
-        loaded = np.load(args.init)
-        with torch.no_grad():
-            for name, value in model.export_weights().items():
-                key = name.replace('layers.', 'layers_', 1).replace('.', '_', 1) if name.startswith('layers.') else name
-                model.params[key].copy_(torch.from_numpy(loaded[name]))
+        model.load_weights(np.load(args.init))
     model.to(DEVICE)
     params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() == 2]

@@ -72,8 +72,9 @@ export async function compareCommand(argv: readonly string[], io: Io, onStop: (s
     const steps = predictor.steps;
     const table = new SideBySide(width, colors());
     io.out(table.header(path.basename(file), program.call.function) + '\n');
-    for (let i = 0; i < Math.max(steps.length, real.frames.length); i++) io.out(table.row(i, real.frames[i], steps[i]) + '\n');
-    io.out(table.summary(real, steps, end === 'ended', seconds) + '\n');
+    const pairs = pairSteps(real.frames, steps);
+    pairs.forEach((pair, i) => io.out(table.row(i, pair) + '\n'));
+    io.out(table.summary(real, steps, pairs, end === 'ended', seconds) + '\n');
     return 0;
   } catch (error) {
     if (error instanceof ModelError && error.code === 'cancelled') return 130;
@@ -114,7 +115,7 @@ class SideBySide {
     return `${title}\nstep  ${pad('real (our tracer)', this.column)} │   predicted (model)`;
   }
 
-  row(index: number, real: TraceFrame | undefined, step: PredictedStep | undefined): string {
+  row(index: number, { real, step, differences }: StepPair): string {
     const left = real ? describe(real) : this.colors.dim('—');
     let mark: string;
     let right: string;
@@ -124,17 +125,19 @@ class SideBySide {
     } else if (!step.frame) {
       mark = this.colors.differ('≠');
       right = this.colors.differ(`(malformed: ${step.issues[0]?.message ?? 'no frame'})`);
+    } else if (!differences) {
+      mark = ' ';
+      right = describe(step.frame);
     } else {
-      const differences = real ? compareFrames(step.frame, real) : [];
-      mark = !real ? ' ' : differences.length === 0 ? this.colors.same('=') : this.colors.differ('≠');
+      mark = differences.length === 0 ? this.colors.same('=') : this.colors.differ('≠');
       right = describe(step.frame) + (differences.length > 0 ? this.colors.differ(`  [${differences.map(explain).join('; ')}]`) : '');
     }
     return `${String(index).padStart(4)}  ${pad(left, this.column)} │ ${mark} ${right}`;
   }
 
-  summary(real: TraceResult, steps: readonly PredictedStep[], ended: boolean, seconds: number): string {
-    const first = firstDivergence(real.frames, steps);
-    const agreeing = steps.filter((step, i) => step.frame && real.frames[i] && compareFrames(step.frame, real.frames[i]).length === 0).length;
+  summary(real: TraceResult, steps: readonly PredictedStep[], pairs: readonly StepPair[], ended: boolean, seconds: number): string {
+    const first = pairs.findIndex((pair) => pair.differences?.length !== 0);
+    const agreeing = pairs.filter((pair) => pair.differences?.length === 0).length;
     const realValue = finalValue(real.frames);
     const predictedValue = finalValue(steps.flatMap((step) => (step.frame ? [step.frame] : [])));
     const lines = [
@@ -142,19 +145,24 @@ class SideBySide {
       `real: ${real.frames.length} steps, ${real.end.reason === 'returned' ? `returned ${realValue ?? '?'}` : real.end.message}`,
       `predicted: ${steps.length} steps${ended ? `, returned ${predictedValue ?? '?'}` : ' (the model did not end the trace)'}; ` +
         `${(seconds * 1000 / Math.max(1, steps.length)).toFixed(0)} ms a step`,
-      `${agreeing} of ${Math.max(steps.length, real.frames.length)} steps agree; ` +
-        (first === undefined ? 'no divergence.' : `first divergence at step ${first}.`),
+      `${agreeing} of ${pairs.length} steps agree; ` + (first < 0 ? 'no divergence.' : `first divergence at step ${first}.`),
     ];
     return lines.join('\n');
   }
 }
 
-function firstDivergence(real: readonly TraceFrame[], steps: readonly PredictedStep[]): number | undefined {
-  for (let i = 0; i < Math.max(real.length, steps.length); i++) {
+/** Step i of each side, and what differs where both sides have a frame there. */
+interface StepPair {
+  readonly real?: TraceFrame;
+  readonly step?: PredictedStep;
+  readonly differences?: FrameDifference[];
+}
+
+function pairSteps(real: readonly TraceFrame[], steps: readonly PredictedStep[]): StepPair[] {
+  return Array.from({ length: Math.max(real.length, steps.length) }, (_, i) => {
     const frame = steps[i]?.frame;
-    if (!frame || !real[i] || compareFrames(frame, real[i]).length > 0) return i;
-  }
-  return undefined;
+    return { real: real[i], step: steps[i], ...(frame && real[i] ? { differences: compareFrames(frame, real[i]) } : {}) };
+  });
 }
 
 /** The entry's return value: the last return frame's. */
