@@ -6,10 +6,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DatasetError, readRows, RealTrace, traceRows } from '../eval/rows';
+import { DatasetError, RealTrace, traceRows } from '../eval/rows';
 import { encodeTrace } from '../trace/encoder';
 import { promptText } from '../trace/prompt';
 import { intOption, OptionSpec, parseArgs, UsageError } from './args';
+import { readRowsOrReport } from './program-file';
 import type { Io } from './trace-command';
 
 export const DATASET_USAGE = `usage: neural-debug dataset --data ROWS.jsonl --out TRACES.jsonl [options]
@@ -42,14 +43,8 @@ export async function datasetCommand(argv: readonly string[], io: Io, onStop: (s
   };
   const jobs = intOption(args, 'jobs', 1) ?? 2;
 
-  let rows;
-  try {
-    rows = readRows(data);
-  } catch (error) {
-    if (!(error instanceof DatasetError)) throw error;
-    io.err(`neural-debug: ${error.message}\n`);
-    return 1;
-  }
+  const rows = readRowsOrReport(data, io);
+  if (!rows) return 1;
   const abort = new AbortController();
   onStop(() => abort.abort());
   const started = Date.now();

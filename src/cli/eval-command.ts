@@ -7,9 +7,10 @@ import { evaluate, EvalRun, ExcludedRow } from '../eval/harness';
 import { summarize } from '../eval/metrics';
 import { Progress } from '../eval/progress';
 import { formatTable, ReportContext, reportJson } from '../eval/report';
-import { DatasetError, EvalRow, readRows, RealTrace, traceRows } from '../eval/rows';
+import { DatasetError, EvalRow, RealTrace, traceRows } from '../eval/rows';
 import { intOption, OptionSpec, parseArgs, UsageError } from './args';
 import { MODEL_OPTIONS, MODEL_USAGE, openModelOrReport } from './model-options';
+import { readRowsOrReport } from './program-file';
 import type { Io } from './trace-command';
 
 export const EVAL_USAGE = `usage: neural-debug eval --data ROWS.jsonl [options]
@@ -68,14 +69,8 @@ export async function evalCommand(
   if (jsonFile !== undefined && !isFolder(path.dirname(path.resolve(jsonFile)))) throw new UsageError(`--json ${jsonFile}: the folder ${path.dirname(jsonFile)} does not exist`);
   const python = args.options.get('python');
 
-  let rows: EvalRow[];
-  try {
-    rows = readRows(data);
-  } catch (error) {
-    if (!(error instanceof DatasetError)) throw error;
-    io.err(`neural-debug: ${error.message}\n`);
-    return 1;
-  }
+  let rows = readRowsOrReport(data, io);
+  if (!rows) return 1;
   if (limit !== undefined) rows = rows.slice(0, limit);
 
   const abort = new AbortController();

@@ -1,5 +1,6 @@
-/** Reading the user's program and building what both worlds trace, with the CLI's messages. */
+/** Reading the user's program (or a file of rows) and building what both worlds trace, with the CLI's messages. */
 import * as fs from 'node:fs';
+import { DatasetError, EvalRow, readRows } from '../eval/rows';
 import { buildPromptProgram, PromptError, PromptProgram } from '../trace/prompt';
 import type { Io } from './trace-command';
 
@@ -20,5 +21,16 @@ export function readProgram(file: string, entry: string | undefined, args: strin
       return undefined;
     }
     throw error;
+  }
+}
+
+/** The CruxEval-style rows of `file`, or undefined after telling the user why not. */
+export function readRowsOrReport(file: string, io: Io): EvalRow[] | undefined {
+  try {
+    return readRows(file);
+  } catch (error) {
+    if (!(error instanceof DatasetError)) throw error;
+    io.err(`neural-debug: ${error.message}\n`);
+    return undefined;
   }
 }
