@@ -3,15 +3,19 @@
  * with every divergence marked. It is the debugger's compare mode in a terminal, and the main job the
  * README runs on the bundled model.
  *
- * Steps are paired by position. After the first divergence of the line taken, later pairs may belong to
- * different moments of the run; the summary names the first divergence, which is the one that counts.
+ * The two traces are aligned as the debugger's compare mode aligns them (adapter/alignment.ts): a
+ * predicted step stands beside the real frame of the same event, line and depth, so a loop run once too
+ * few times shows the real iterations the model skipped, and the rows after it line up again. Steps
+ * between two such anchors are shown side by side as they come, like the changed lines of a diff.
  */
 import * as path from 'node:path';
+import { Alignment } from '../adapter/alignment';
+import { placeRecorded, PredictedPlaces } from '../adapter/places';
 import { ModelError } from '../model/backend';
 import { PredictedStep, predictToEnd, Predictor } from '../predictor';
 import { startTrace, TraceResult } from '../runtime/tracer';
 import { compareFrames, FrameDifference } from '../trace/compare';
-import type { TraceFrame } from '../trace/frame';
+import type { RecordedFrame, TraceFrame } from '../trace/frame';
 import { intOption, OptionSpec, parseArgs, UsageError } from './args';
 import { MODEL_OPTIONS, MODEL_USAGE, openModelOrReport } from './model-options';
 import { readProgram } from './program-file';
@@ -67,14 +71,18 @@ export async function compareCommand(argv: readonly string[], io: Io, onStop: (s
     io.err(`neural-debug: model ${model.info.name} on ${model.info.device}\n`);
     predictor = await Predictor.open(model, program);
     const started = Date.now();
-    const end = await predictToEnd(predictor, { maxSteps, signal: controller.signal });
+    // A large remote model takes seconds a frame: show the count on a terminal, then clear the line.
+    const tty = process.stderr.isTTY === true;
+    const onStep = tty ? (count: number) => io.err(`\rpredicting: step ${count} (the real run took ${real.frames.length})\x1b[K`) : undefined;
+    const end = await predictToEnd(predictor, { maxSteps, signal: controller.signal, ...(onStep ? { onStep } : {}) });
+    if (tty) io.err('\r\x1b[K');
     const seconds = (Date.now() - started) / 1000;
     const steps = predictor.steps;
     const table = new SideBySide(width, colors());
     io.out(table.header(path.basename(file), program.call.function) + '\n');
-    const pairs = pairSteps(real.frames, steps);
-    pairs.forEach((pair, i) => io.out(table.row(i, pair) + '\n'));
-    io.out(table.summary(real, steps, pairs, end === 'ended', seconds) + '\n');
+    const rows = alignRows(real.frames, steps, program.source);
+    for (const row of rows) io.out(table.row(row) + '\n');
+    io.out(table.summary(real, steps, rows, end === 'ended', seconds) + '\n');
     return 0;
   } catch (error) {
     if (error instanceof ModelError && error.code === 'cancelled') return 130;
@@ -106,16 +114,16 @@ class SideBySide {
   private readonly column: number;
 
   constructor(width: number, private readonly colors: Colors) {
-    // "step  " + real column + " │ " + mark (2) + predicted column
-    this.column = Math.max(24, Math.floor((width - 6 - 3 - 2) / 2));
+    // "step  " + real column + " │ " + mark (2) + "step  " + predicted column
+    this.column = Math.max(24, Math.floor((width - 6 - 3 - 2 - 6) / 2));
   }
 
   header(file: string, entry: string): string {
     const title = `${file}: ${entry}()`;
-    return `${title}\nstep  ${pad('real (our tracer)', this.column)} │   predicted (model)`;
+    return `${title}\nstep  ${pad('real (our tracer)', this.column)} │   step  predicted (model)`;
   }
 
-  row(index: number, { real, step, differences }: StepPair): string {
+  row({ realIndex, real, stepIndex, step, differences }: CompareRow): string {
     const left = real ? describe(real) : this.colors.dim('—');
     let mark: string;
     let right: string;
@@ -132,12 +140,13 @@ class SideBySide {
       mark = differences.length === 0 ? this.colors.same('=') : this.colors.differ('≠');
       right = describe(step.frame) + (differences.length > 0 ? this.colors.differ(`  [${differences.map(explain).join('; ')}]`) : '');
     }
-    return `${String(index).padStart(4)}  ${pad(left, this.column)} │ ${mark} ${right}`;
+    const number = (index: number | undefined): string => (index === undefined ? '' : String(index)).padStart(4);
+    return `${number(realIndex)}  ${pad(left, this.column)} │ ${mark} ${number(stepIndex)}  ${right}`;
   }
 
-  summary(real: TraceResult, steps: readonly PredictedStep[], pairs: readonly StepPair[], ended: boolean, seconds: number): string {
-    const first = pairs.findIndex((pair) => pair.differences?.length !== 0);
-    const agreeing = pairs.filter((pair) => pair.differences?.length === 0).length;
+  summary(real: TraceResult, steps: readonly PredictedStep[], rows: readonly CompareRow[], ended: boolean, seconds: number): string {
+    const first = rows.find((row) => !agrees(row));
+    const agreeing = rows.filter(agrees).length;
     const realValue = finalValue(real.frames);
     const predictedValue = finalValue(steps.flatMap((step) => (step.frame ? [step.frame] : [])));
     const lines = [
@@ -145,24 +154,63 @@ class SideBySide {
       `real: ${real.frames.length} steps, ${real.end.reason === 'returned' ? `returned ${realValue ?? '?'}` : real.end.message}`,
       `predicted: ${steps.length} steps${ended ? `, returned ${predictedValue ?? '?'}` : ' (the model did not end the trace)'}; ` +
         `${(seconds * 1000 / Math.max(1, steps.length)).toFixed(0)} ms a step`,
-      `${agreeing} of ${pairs.length} steps agree; ` + (first < 0 ? 'no divergence.' : `first divergence at step ${first}.`),
+      `${agreeing} of ${real.frames.length} real steps predicted exactly; ` + (first ? `first divergence at ${firstDivergence(first)}.` : 'no divergence.'),
     ];
     return lines.join('\n');
   }
 }
 
-/** Step i of each side, and what differs where both sides have a frame there. */
-interface StepPair {
-  readonly real?: TraceFrame;
+/** One row of the table: a real frame, a predicted step, or both, with what differs where both are frames. */
+interface CompareRow {
+  readonly realIndex?: number;
+  readonly real?: RecordedFrame;
+  readonly stepIndex?: number;
   readonly step?: PredictedStep;
   readonly differences?: FrameDifference[];
 }
 
-function pairSteps(real: readonly TraceFrame[], steps: readonly PredictedStep[]): StepPair[] {
-  return Array.from({ length: Math.max(real.length, steps.length) }, (_, i) => {
-    const frame = steps[i]?.frame;
-    return { real: real[i], step: steps[i], ...(frame && real[i] ? { differences: compareFrames(frame, real[i]) } : {}) };
+function agrees(row: CompareRow): boolean {
+  return row.differences?.length === 0;
+}
+
+function firstDivergence(row: CompareRow): string {
+  if (row.realIndex !== undefined) return `step ${row.realIndex}`;
+  return `predicted step ${row.stepIndex ?? '?'} (no real counterpart)`;
+}
+
+/**
+ * The rows of the table. Anchors are the steps the alignment matches to a real frame; the frames and
+ * steps between two anchors (or after the last) are zipped side by side, extras alone on their side.
+ */
+function alignRows(frames: readonly RecordedFrame[], steps: readonly PredictedStep[], source: string): CompareRow[] {
+  const alignment = new Alignment(frames.map(placeRecorded).map(({ event, line, depth }) => ({ event, line, depth })));
+  const places = new PredictedPlaces(source);
+  places.sync(steps);
+  const rows: CompareRow[] = [];
+  let realNext = 0;
+  let stepNext = 0;
+  const zip = (realEnd: number, stepEnd: number): void => {
+    while (realNext < realEnd || stepNext < stepEnd) {
+      rows.push(row(realNext < realEnd ? realNext++ : undefined, stepNext < stepEnd ? stepNext++ : undefined));
+    }
+  };
+  const row = (realIndex: number | undefined, stepIndex: number | undefined): CompareRow => {
+    const real = realIndex === undefined ? undefined : frames[realIndex];
+    const step = stepIndex === undefined ? undefined : steps[stepIndex];
+    return {
+      ...(real ? { realIndex, real } : {}),
+      ...(step ? { stepIndex, step } : {}),
+      ...(real && step?.frame ? { differences: compareFrames(step.frame, real) } : {}),
+    };
+  };
+  places.steps.forEach((placed, i) => {
+    const match = alignment.push({ event: placed.event, line: placed.line, depth: placed.depth });
+    if (match === undefined) return;
+    zip(match, i);
+    rows.push(row(realNext++, stepNext++));
   });
+  zip(frames.length, steps.length);
+  return rows;
 }
 
 /** The entry's return value: the last return frame's. */

@@ -596,9 +596,13 @@ export type PredictionEnd = 'ended' | 'context' | 'truncated' | 'max-steps';
  * budget, or the trace holds `maxSteps` steps. Unlike run(), a malformed frame does not stop it: a
  * reader of the whole prediction wants to see what follows.
  */
-export async function predictToEnd(predictor: Predictor, options: { readonly maxSteps: number; readonly signal?: AbortSignal }): Promise<PredictionEnd> {
+export async function predictToEnd(
+  predictor: Predictor,
+  options: { readonly maxSteps: number; readonly signal?: AbortSignal; readonly onStep?: (steps: number) => void },
+): Promise<PredictionEnd> {
   while (predictor.steps.length < options.maxSteps) {
     const result = await predictor.stepFrame(options.signal ? { signal: options.signal } : {});
+    options.onStep?.(predictor.steps.length);
     if (result.ended) return 'ended';
     if (result.halted === 'context' || result.halted === 'truncated') return result.halted;
   }

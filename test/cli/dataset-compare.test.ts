@@ -69,7 +69,7 @@ describe('neural-debug compare', () => {
       assert.equal(run.status, 0, run.stderr);
       const n = recorded.trace.frames.length;
       assert.equal(run.stdout.split('\n').filter((line) => / │ = /.test(line)).length, n, run.stdout);
-      assert.match(run.stdout, new RegExp(`${n} of ${n} steps agree; no divergence\\.`));
+      assert.match(run.stdout, new RegExp(`${n} of ${n} real steps predicted exactly; no divergence\\.`));
       assert.match(run.stdout, /real: \d+ steps, returned 6/);
       assert.match(run.stdout, /predicted: \d+ steps, returned 6/);
     } finally {
@@ -97,10 +97,36 @@ describe('neural-debug compare', () => {
     }
   });
 
+  it('aligns a prediction that leaves a loop early: the skipped real steps stand alone, and the rows line up again', async () => {
+    const recorded = await recordProgram(SUM_LIST, { entry: 'main' });
+    const frames = recorded.trace.frames;
+    // The model jumps from the first `total += x` straight to `return total`, skipping two iterations.
+    const jumpAt = frames.findIndex((frame) => frame.event === 'line' && frame.source.trim() === 'for x in xs:' && frame.locals.some(([name, value]) => name === 'total' && value === '1'));
+    const returnLine = frames.findIndex((frame) => frame.event === 'line' && frame.source.trim() === 'return total');
+    assert.ok(jumpAt > 0 && returnLine > jumpAt + 1);
+    const backend = replayBackend(testTokenizer(), frames, {
+      mistake: (index) => (index === jumpAt ? frames[returnLine] : undefined),
+    });
+    const server = await startServer({ backend });
+    try {
+      const run = await cliAsync(['compare', SUM_LIST, '--entry', 'main', '--endpoint', server.url, '--python', defaultPython(), '--width', '200']);
+      assert.equal(run.status, 0, run.stderr);
+      const rows = run.stdout.split('\n').filter((line) => line.includes(' │ '));
+      const rowOf = (realIndex: number): string | undefined => rows.find((line) => line.startsWith(`${String(realIndex).padStart(4)}  `));
+      // Every real step the model skipped has no predicted step beside it...
+      for (let i = jumpAt; i < returnLine; i++) assert.match(rowOf(i) ?? '', / │ {3} {6}—$/, `real step ${i}:\n${run.stdout}`);
+      // ...and the model's `return total` stands beside the real one, numbered as the model's step.
+      assert.match(rowOf(returnLine) ?? '', new RegExp(` │ [=≠] +${jumpAt}  return total`), run.stdout);
+      assert.match(run.stdout, new RegExp(`first divergence at step ${jumpAt}\\.`));
+    } finally {
+      await server.close();
+    }
+  });
+
   it('runs the fixture model in-process, and refuses a missing file clearly', () => {
     const run = cli(['compare', SUM_LIST, '--entry', 'main', '--model', TINY, '--device', 'cpu', '--max-steps', '3', '--python', defaultPython()]);
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /^sum_list\.py: main\(\)\nstep +real \(our tracer\) +│ +predicted \(model\)\n/);
+    assert.match(run.stdout, /^sum_list\.py: main\(\)\nstep +real \(our tracer\) +│ +step +predicted \(model\)\n/);
     assert.match(run.stdout, /\nreal: 3 steps, /);
     const missing = cli(['compare', 'no-such-file.py']);
     assert.equal(missing.status, 1);

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Predictor } from '../../src/predictor';
+import { Predictor, predictToEnd } from '../../src/predictor';
 import { assertConsistent, plainAll, predictedFrames, programs, realAt, Recorded, replayWorld, World } from './world';
 
 /** Free steps until the predictor stands on real frame `index` (steps and real frames then share indexes). */
@@ -265,5 +265,25 @@ describe('step back and go to', () => {
     assert.equal(result.added.length, 1);
     assert.equal(world.predictor.steps[0].origin, 'teacher-forced');
     assertConsistent(world.predictor, world.sequence);
+  });
+});
+
+describe('predictToEnd', () => {
+  test('reports each step as it lands and stops at the end of the trace', async () => {
+    const recorded = await programs.walk();
+    const { predictor } = await replayWorld(recorded);
+    const seen: number[] = [];
+    const end = await predictToEnd(predictor, { maxSteps: 1000, onStep: (steps) => seen.push(steps) });
+    assert.equal(end, 'ended');
+    assert.deepEqual(predictedFrames(predictor), plainAll(recorded.frames));
+    // One report per frame, counting up, and one more for the end-of-trace generation.
+    assert.deepEqual(seen, [...recorded.frames.map((_, i) => i + 1), recorded.frames.length]);
+  });
+
+  test('stops at maxSteps without ending the trace', async () => {
+    const { predictor } = await replayWorld(await programs.walk());
+    assert.equal(await predictToEnd(predictor, { maxSteps: 3 }), 'max-steps');
+    assert.equal(predictor.steps.length, 3);
+    assert.equal(predictor.ended, false);
   });
 });
