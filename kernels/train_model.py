@@ -91,21 +91,24 @@ class Decoder(torch.nn.Module):
         query_pos = positions[:, None]
         key_pos = positions[None, :]
         causal = key_pos <= query_pos
-        masks = [causal if window is None else causal & (key_pos > query_pos - window) for window in s['windows']]
+        # Additive masks, and the 1/sqrt(hd) folded into q: on the CPU the n*n passes dominate a step.
+        biases = [torch.zeros(n, n, device=ids.device).masked_fill(
+            ~(causal if window is None else causal & (key_pos > query_pos - window)), float('-inf')) for window in s['windows']]
+        group = heads // kv
         w = self.params
         x = w['embed'][ids]
         for layer in range(s['num_layers']):
             p = f'layers_{layer}_'
             h = self.rms_norm(x, w[p + 'attn_norm'])
-            q = rotary((h @ w[p + 'q']).view(batch, n, heads, hd).transpose(1, 2))
+            q = rotary((h @ w[p + 'q']).view(batch, n, heads, hd).transpose(1, 2)) * (1.0 / math.sqrt(hd))
             k = rotary((h @ w[p + 'k']).view(batch, n, kv, hd).transpose(1, 2))
             v = (h @ w[p + 'v']).view(batch, n, kv, hd).transpose(1, 2)
-            # Query head i reads KV head i // group, as the graph's [kv, group] reshape does.
-            k = k.repeat_interleave(heads // kv, dim=1)
-            v = v.repeat_interleave(heads // kv, dim=1)
-            scores = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
-            scores = scores.masked_fill(~masks[layer], float('-inf'))
-            attended = torch.softmax(scores, dim=-1) @ v
+            # Query head i reads KV head i // group, as the graph's [kv, group] reshape does; the group's
+            # queries share one product with their KV head instead of copies of it.
+            q = q.reshape(batch, kv, group * n, hd)
+            scores = (q @ k.transpose(-1, -2)).view(batch, kv, group, n, n) + biases[layer]
+            probs = torch.softmax(scores, dim=-1).view(batch, kv, group * n, n)
+            attended = (probs @ v).view(batch, heads, n, hd)
             x = x + attended.transpose(1, 2).reshape(batch, n, heads * hd) @ w[p + 'o']
             h = self.rms_norm(x, w[p + 'ffn_norm'])
             x = x + (F.silu(h @ w[p + 'gate']) * (h @ w[p + 'up'])) @ w[p + 'down']
