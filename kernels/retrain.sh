@@ -3,7 +3,7 @@
 # generate programs -> trace them with our tracer -> train the tokenizer -> tokenize -> train -> export.
 #
 #   bash kernels/retrain.sh            # everything, into build/train/ and then models/cwm-tiny/
-#   STEPS=700 THREADS=2 bash kernels/retrain.sh
+#   STEPS=1200 THREADS=2 bash kernels/retrain.sh   # a shorter last stage
 #
 # Needs: the project built (npm ci && npm run build), Python 3.8+ as python3 for the programs, and
 # Debian's python3-torch, libopenblas0-pthread, python3-onnx and python3-numpy for /usr/bin/python3.
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 SEED=${SEED:-1}
 COUNT=${COUNT:-14000}
 HELDOUT=${HELDOUT:-400}
-STEPS=${STEPS:-1400}
+STEPS=${STEPS:-2400}
 THREADS=${THREADS:-2}
 CRUXEVAL=${CRUXEVAL:-../shared/data/cruxeval-dev.jsonl}
 OUT=build/train
@@ -49,13 +49,16 @@ node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/heldout.jsonl" "$OU
   --threads "$THREADS" --out "$OUT/run1"
 # Stage 2: from stage 1's weights, small batches (more updates) on the mixed traces.
 "$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train-mixed" --heldout "$OUT/heldout" --init "$OUT/run1/weights.npz" \
-  --steps "$STEPS" --tokens-per-batch 2048 --lr 1.5e-3 --warmup 20 --eval-every 200 --heldout-traces 100 \
-  --threads "$THREADS" --out "$OUT/run"
-(cd kernels && "$TORCH_PYTHON" export_model.py --run "../$OUT/run" --tokenizer "../$OUT/tokenizer.json" --out ../models/cwm-tiny)
+  --steps 1400 --tokens-per-batch 2048 --lr 1.5e-3 --warmup 20 --eval-every 200 --heldout-traces 100 \
+  --threads "$THREADS" --out "$OUT/run2"
+# Stage 3: from stage 2's weights, the same data for a second, longer schedule with a lower peak.
+"$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train-mixed" --heldout "$OUT/heldout" --init "$OUT/run2/weights.npz" \
+  --steps "$STEPS" --tokens-per-batch 2048 --lr 1e-3 --warmup 20 --eval-every 200 --heldout-traces 100 \
+  --threads "$THREADS" --out "$OUT/run3"
+(cd kernels && "$TORCH_PYTHON" export_model.py --run "../$OUT/run3" --tokenizer "../$OUT/tokenizer.json" --out ../models/cwm-tiny)
 mkdir -p kernels/runs/cwm-tiny
-cp "$OUT/run1/run.json" kernels/runs/cwm-tiny/stage1-run.json
-cp "$OUT/run1/log.jsonl" kernels/runs/cwm-tiny/stage1-log.jsonl
-cp "$OUT/run/run.json" kernels/runs/cwm-tiny/stage2-run.json
-cp "$OUT/run/log.jsonl" kernels/runs/cwm-tiny/stage2-log.jsonl
-cp "$OUT/run/reference.json" test/fixtures/models/cwm-tiny-reference.json
-echo "retrain: models/cwm-tiny rebuilt; measure it with: node dist/cli.js eval --data $CRUXEVAL" >&2
+for stage in 1 2 3; do
+  cp "$OUT/run$stage/run.json" "kernels/runs/cwm-tiny/stage$stage-run.json"
+  cp "$OUT/run$stage/log.jsonl" "kernels/runs/cwm-tiny/stage$stage-log.jsonl"
+done
+cp "$OUT/run3/reference.json" test/fixtures/models/cwm-tiny-reference.json
