@@ -62,3 +62,4 @@ for stage in 1 2 3; do
   cp "$OUT/run$stage/log.jsonl" "kernels/runs/cwm-tiny/stage$stage-log.jsonl"
 done
 cp "$OUT/run3/reference.json" test/fixtures/models/cwm-tiny-reference.json
+echo "retrain: models/cwm-tiny rebuilt; measure it with: node dist/cli.js eval --data $CRUXEVAL" >&2
