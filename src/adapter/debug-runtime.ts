@@ -22,7 +22,7 @@ import { Alignment } from './alignment';
 import { Breakpoints, StepProbe, World, WORLD_WORDS } from './breakpoints';
 import { differingNames, divergenceOf } from './divergence';
 import { LaunchError, ResolvedLaunch } from './launch-args';
-import { callStack, localsOf, PlacedStep, PredictedPlaces, valueOf } from './places';
+import { alignPoint, callStack, localsOf, PlacedStep, PredictedPlaces, valueOf } from './places';
 import { RealRun, RecordedRun, startRealRun } from './real-run';
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'exception' | 'pause' | 'goto';
@@ -596,7 +596,7 @@ export class NeuralRuntime {
       const steps = this.places.steps;
       while (alignment.length < steps.length) {
         const step = steps[alignment.length];
-        alignment.push({ event: step.event, line: step.line, depth: step.depth });
+        alignment.push(alignPoint(step));
       }
       for (let i = first; i < steps.length; i++) {
         const text = this.divergenceAt(i);

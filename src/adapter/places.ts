@@ -5,6 +5,7 @@
  * predictor.
  */
 import type { PredictedStep } from '../predictor/steps';
+import type { AlignPoint } from './alignment';
 import type { FrameEvent, Locals, RecordedFrame, TraceFrame } from '../trace/frame';
 import { enclosingFunction, PySource } from '../trace/pysource';
 import { SourceLocator, TraceLineMapper } from '../trace/source-map';
@@ -25,6 +26,11 @@ export function localsOf(step: PlacedStep | undefined): Locals | undefined {
 
 export function valueOf(step: PlacedStep | undefined): string | undefined {
   return step?.frame && 'value' in step.frame ? step.frame.value : undefined;
+}
+
+/** What the alignment compares of a step: its event, line and depth. */
+export function alignPoint(step: PlacedStep): AlignPoint {
+  return { event: step.event, line: step.line, depth: step.depth };
 }
 
 export function placeRecorded(frame: RecordedFrame, index: number): PlacedStep {

@@ -7,7 +7,7 @@ import type { RecordedFrame } from '../trace/frame';
 import type { PromptProgram } from '../trace/prompt';
 import { ProgramOutput, startTrace, TraceEnd, TraceLimits, TraceRun } from '../runtime/tracer';
 import type { AlignPoint } from './alignment';
-import { PlacedStep, placeRecorded } from './places';
+import { alignPoint, PlacedStep, placeRecorded } from './places';
 
 export interface RealRunOptions {
   readonly programPath: string;
@@ -45,7 +45,7 @@ export function startRealRun(options: RealRunOptions): RealRun {
     return {
       frames: result.frames,
       steps,
-      points: steps.map((step) => ({ event: step.event, line: step.line, depth: step.depth })),
+      points: steps.map(alignPoint),
       output: result.output,
       end: result.end,
       ...(result.pythonVersion ? { pythonVersion: result.pythonVersion } : {}),

@@ -10,7 +10,7 @@
  */
 import * as path from 'node:path';
 import { Alignment } from '../adapter/alignment';
-import { placeRecorded, PredictedPlaces } from '../adapter/places';
+import { alignPoint, placeRecorded, PredictedPlaces } from '../adapter/places';
 import { ModelError } from '../model/backend';
 import { PredictedStep, predictToEnd, Predictor } from '../predictor';
 import { startTrace, TraceResult } from '../runtime/tracer';
@@ -183,7 +183,7 @@ function firstDivergence(row: CompareRow): string {
  * steps between two anchors (or after the last) are zipped side by side, extras alone on their side.
  */
 function alignRows(frames: readonly RecordedFrame[], steps: readonly PredictedStep[], source: string): CompareRow[] {
-  const alignment = new Alignment(frames.map(placeRecorded).map(({ event, line, depth }) => ({ event, line, depth })));
+  const alignment = new Alignment(frames.map(placeRecorded).map(alignPoint));
   const places = new PredictedPlaces(source);
   places.sync(steps);
   const rows: CompareRow[] = [];
@@ -204,7 +204,7 @@ function alignRows(frames: readonly RecordedFrame[], steps: readonly PredictedSt
     };
   };
   places.steps.forEach((placed, i) => {
-    const match = alignment.push({ event: placed.event, line: placed.line, depth: placed.depth });
+    const match = alignment.push(alignPoint(placed));
     if (match === undefined) return;
     zip(match, i);
     rows.push(row(realNext++, stepNext++));
