@@ -8,6 +8,11 @@ Weights are a dict of float16 numpy arrays named embed, layers.N.{attn_norm,q,k,
 down}, final_norm, lm_head; matrices are [in, out] (x @ W). They are stored as float16 initializers and
 cast to float32 once inside the graph.
 
+With the weights copy_{query,query_token,query_prev,key_token,key_prev,gate,gate_bias} the graph also
+has the copy path of kernels/train_model.py (Decoder.copy_scores): it takes `past_input_ids` (the ids
+the cache holds, [batch, past]) and returns `present_input_ids`, and its `logits` are the log of the
+mixture of the vocabulary distribution and the copied ids (ScatterElements with reduction add, opset 16+).
+
 Shared by build_test_models.py (fixtures) and export_model.py (the bundled model).
 """
 import json
@@ -89,6 +94,9 @@ def build_graph(shape, weights, vocab_size, with_position_ids, fp16_io, graph_na
         for kind in ('key', 'value'):
             inputs.append(helper.make_tensor_value_info(
                 f'past_key_values.{layer}.{kind}', io_float, ['batch', NUM_KV_HEADS, 'past', HEAD_DIM]))
+    has_copy = 'copy_query' in weights
+    if has_copy:
+        inputs.append(helper.make_tensor_value_info('past_input_ids', TensorProto.INT64, ['batch', 'past']))
 
     # Positions: keys from the mask; queries from position_ids or the mask's last `seq` entries.
     key_pos = g.op('Sub', [g.op('CumSum', ['attention_mask', 'c_axis1']), 'c_one'], 'key_pos')
@@ -163,7 +171,13 @@ def build_graph(shape, weights, vocab_size, with_position_ids, fp16_io, graph_na
         silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])])
         ffn = g.op('MatMul', [g.op('Mul', [silu, g.op('MatMul', [h, w[p + 'up']])]), w[p + 'down']])
         x = g.op('Add', [x, ffn], 'residual')
-    logits = g.op('MatMul', [rms_norm(x, w['final_norm']), w['lm_head']], output='logits.f32' if fp16_io else 'logits')
+    hidden = rms_norm(x, w['final_norm'])
+    if has_copy:
+        lm_logits = g.op('MatMul', [hidden, w['lm_head']], 'lm_logits')
+        logits = copy_mixture(g, w, hidden, lm_logits, causal, output='logits.f32' if fp16_io else 'logits')
+        outputs.append(helper.make_tensor_value_info('present_input_ids', TensorProto.INT64, ['batch', 'total']))
+    else:
+        logits = g.op('MatMul', [hidden, w['lm_head']], output='logits.f32' if fp16_io else 'logits')
     if fp16_io:
         g.op('Cast', [logits], output='logits', to=TensorProto.FLOAT16)
 
@@ -176,6 +190,46 @@ def build_graph(shape, weights, vocab_size, with_position_ids, fp16_io, graph_na
     model.ir_version = IR_VERSION
     onnx.checker.check_model(model)
     return model.SerializeToString()
+
+
+def copy_mixture(g, w, hidden, lm_logits, causal, output):
+    """log(gate * softmax(lm_logits) + (1 - gate) * the copy attention scattered onto the ids it points
+    at): train_model.py's Decoder.forward with the copy path, step for step. Position i offers the id at
+    i, keyed by the ids at i-1 and i-2 (the first id stands in before the start), and is visible to
+    query position t when i <= t."""
+    dim = int(g_shape(g, 'w16.copy_query')[1])
+    g.const('c_copy_scale', np.array(1.0 / np.sqrt(dim), dtype=np.float32))
+    g.const('c_min_prob', np.array(1e-30, dtype=np.float32))
+    g.const('c_one_f', np.array(1.0, dtype=np.float32))
+    g.const('c_zero1', np.array([0], dtype=np.int64))
+    g.const('c_one1', np.array([1], dtype=np.int64))
+    g.const('c_axes2_last', np.array([2], dtype=np.int64))
+    g.const('c_int64_max_copy', np.array([np.iinfo(np.int64).max], dtype=np.int64))
+    all_ids = g.op('Concat', ['past_input_ids', 'input_ids'], output='present_input_ids', axis=1)  # [batch, total]
+    total = g.op('Shape', [all_ids], 'total_len', start=1, end=2)
+    seq = g.op('Shape', ['input_ids'], 'copy_seq_len', start=1, end=2)
+    first = g.op('Slice', [all_ids, 'c_zero1', 'c_one1', 'c_axes1'], 'first_id')
+    prev1 = g.op('Slice', [g.op('Concat', [first, all_ids], axis=1), 'c_zero1', total, 'c_axes1'], 'prev1_ids')
+    prev2 = g.op('Slice', [g.op('Concat', [first, first, all_ids], axis=1), 'c_zero1', total, 'c_axes1'], 'prev2_ids')
+    keys = g.op('Add', [g.op('Gather', [w['copy_key_token'], prev1], axis=0),
+                        g.op('Gather', [w['copy_key_prev'], prev2], axis=0)], 'copy_keys')  # [batch, total, dim]
+    query_prev = g.op('Slice', [prev1, g.op('Neg', [seq]), 'c_int64_max_copy', 'c_axes1'], 'query_prev_ids')
+    query = g.op('Add', [g.op('Add', [g.op('MatMul', [hidden, w['copy_query']]),
+                                      g.op('Gather', [w['copy_query_token'], 'input_ids'], axis=0)]),
+                         g.op('Gather', [w['copy_query_prev'], query_prev], axis=0)], 'copy_query')
+    scores = g.op('Mul', [g.op('MatMul', [query, g.op('Transpose', [keys], perm=[0, 2, 1])]), 'c_copy_scale'])
+    attention = g.op('Softmax', [g.op('Where', [causal, scores, 'c_masked'])], 'copy_attention', axis=-1)  # [batch, seq, total]
+    keep = g.op('Sigmoid', [g.op('Unsqueeze', [g.op('Add', [g.op('MatMul', [hidden, w['copy_gate']]), w['copy_gate_bias']]),
+                                               'c_axes2_last'])], 'copy_keep')  # [batch, seq, 1]
+    vocab = g.op('Mul', [g.op('Softmax', [lm_logits], axis=-1), keep], 'vocab_share')
+    copied = g.op('Mul', [attention, g.op('Sub', ['c_one_f', keep])], 'copy_share')
+    indices = g.op('Expand', [g.op('Unsqueeze', [all_ids, 'c_axes1']), g.op('Shape', [copied])], 'copy_indices')
+    mixture = g.op('ScatterElements', [vocab, indices, copied], 'mixture', axis=2, reduction='add')
+    return g.op('Log', [g.op('Max', [mixture, 'c_min_prob'])], output=output)
+
+
+def g_shape(g, name):
+    return next(init.dims for init in g.initializers if init.name == name)
 
 
 def compact_json(value, indent=0):

@@ -41,7 +41,12 @@ SHAPE = {
     # CWM alternates local and global layers; the local window is a fraction of the training length
     # so that the local layers really are local here.
     'windows': [256, None, 256, None],
+    # The copy path (Decoder.copy_scores): 0 leaves it out, as in the models trained before it.
+    'copy_dim': 64,
 }
+
+# A token is at least this likely in the mixture, so its log never reaches -inf (the graph does the same).
+MIN_PROB = 1e-30
 
 
 class Decoder(torch.nn.Module):
@@ -69,13 +74,81 @@ class Decoder(torch.nn.Module):
             self.params[p + 'down'] = matrix(ffn, hidden, out_scale)
         self.params['final_norm'] = torch.nn.Parameter(torch.ones(hidden))
         self.params['lm_head'] = matrix(hidden, vocab_size)
+        if shape.get('copy_dim'):
+            self.add_copy_path(vocab_size, shape['copy_dim'])
         inv_freq = 1.0 / shape['rope_theta'] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)
         self.register_buffer('inv_freq', torch.cat([inv_freq, inv_freq]).float(), persistent=False)
+
+    def add_copy_path(self, vocab_size, dim, match_std=0.7):
+        """The copy path's parameters. Query and key tables start equal, so that from the first step a
+        position whose previous ids equal the current ids scores high: the path begins as an induction
+        head (Olsson et al. 2022) and training only has to learn when and where to trust it. The gate
+        starts nearly closed (bias 3: 95 % of the mass stays with the vocabulary, whatever the scores), so
+        a trained decoder that gains the path predicts almost as before until the path has learned."""
+        hidden = self.shape['hidden']
+        token = torch.randn(vocab_size, dim) * match_std
+        prev = torch.randn(vocab_size, dim) * match_std
+        self.params['copy_query'] = torch.nn.Parameter(torch.randn(hidden, dim) * 0.02)
+        self.params['copy_query_token'] = torch.nn.Parameter(token.clone())
+        self.params['copy_query_prev'] = torch.nn.Parameter(prev.clone())
+        self.params['copy_key_token'] = torch.nn.Parameter(token)
+        self.params['copy_key_prev'] = torch.nn.Parameter(prev)
+        self.params['copy_gate'] = torch.nn.Parameter(torch.zeros(hidden))
+        self.params['copy_gate_bias'] = torch.nn.Parameter(torch.full((1,), 3.0))
+
+    @property
+    def has_copy(self):
+        return 'copy_query' in self.params
 
     def rms_norm(self, x, weight):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.shape['rms_eps']) * weight
 
     def forward(self, ids):
+        """Log-probabilities of the next id at every position, [batch, n, vocab] (what the graph's
+        `logits` output holds: with the copy path they are log p of the mixture, without it plain logits)."""
+        hidden, logits = self.hidden_and_logits(ids)
+        if not self.has_copy:
+            return logits
+        scores, gate = self.copy_scores(ids, hidden)
+        batch, n = ids.shape
+        keep = torch.sigmoid(gate)[..., None]
+        # The gate's share goes to the vocabulary; the rest to the ids at the positions the path points at.
+        mixture = torch.softmax(logits, dim=-1) * keep
+        mixture = mixture.scatter_add(-1, ids[:, None, :].expand(batch, n, n), torch.softmax(scores, dim=-1) * (1 - keep))
+        return torch.log(mixture.clamp_min(MIN_PROB))
+
+    def target_log_probs(self, ids, targets):
+        """log p(targets) at every position, [batch, n] (a target of -100 gives 0): the training loss
+        without building the [batch, n, vocab] mixture."""
+        hidden, logits = self.hidden_and_logits(ids)
+        safe = targets.clamp_min(0)
+        vocab = torch.log_softmax(logits, dim=-1).gather(-1, safe[..., None])[..., 0]
+        if self.has_copy:
+            scores, gate = self.copy_scores(ids, hidden)
+            matches = ids[:, None, :] == safe[:, :, None]
+            copied = (torch.softmax(scores, dim=-1) * matches).sum(-1)
+            vocab = torch.logaddexp(vocab + F.logsigmoid(gate), F.logsigmoid(-gate) + torch.log(copied.clamp_min(MIN_PROB)))
+        return vocab.masked_fill(targets < 0, 0.0)
+
+    def copy_scores(self, ids, hidden):
+        """The copy path (a pointer-generator over the context): scores [batch, n, n] of query position t
+        over positions i <= t, and the gate's logit [batch, n] (the vocabulary's share is its sigmoid).
+        Position i offers the id at i, keyed by the two ids before it ("smeared" keys; the first id stands
+        in before the start); the query holds the current id, the one before it and the final hidden
+        state, so matching the last two ids is a dot product of table rows from the start."""
+        w = self.params
+        batch, n = ids.shape
+        prev1 = torch.cat([ids[:, :1], ids[:, :-1]], dim=1)
+        prev2 = torch.cat([ids[:, :1], ids[:, :1], ids[:, :-2]], dim=1)[:, :n]
+        dim = w['copy_query'].shape[1]
+        query = hidden @ w['copy_query'] + w['copy_query_token'][ids] + w['copy_query_prev'][prev1]
+        keys = w['copy_key_token'][prev1] + w['copy_key_prev'][prev2]
+        scores = (query @ keys.transpose(1, 2)) * (1.0 / math.sqrt(dim))
+        positions = torch.arange(n, device=ids.device)
+        scores = scores.masked_fill(positions[None, :] > positions[:, None], float('-inf'))
+        return scores, hidden @ w['copy_gate'] + w['copy_gate_bias']
+
+    def hidden_and_logits(self, ids):
         batch, n = ids.shape
         s = self.shape
         heads, kv, hd = s['num_heads'], s['num_kv_heads'], s['head_dim']
@@ -112,7 +185,8 @@ class Decoder(torch.nn.Module):
             x = x + attended.transpose(1, 2).reshape(batch, n, heads * hd) @ w[p + 'o']
             h = self.rms_norm(x, w[p + 'ffn_norm'])
             x = x + (F.silu(h @ w[p + 'gate']) * (h @ w[p + 'up'])) @ w[p + 'down']
-        return self.rms_norm(x, w['final_norm']) @ w['lm_head']
+        hidden = self.rms_norm(x, w['final_norm'])
+        return hidden, hidden @ w['lm_head']
 
     @staticmethod
     def exported_name(name):
@@ -123,10 +197,32 @@ class Decoder(torch.nn.Module):
         return {self.exported_name(name): value.detach().float().cpu().numpy() for name, value in self.params.items()}
 
     def load_weights(self, weights):
-        """The inverse of export_weights: arrays by exported name (a weights.npz)."""
+        """The inverse of export_weights: arrays by exported name (a weights.npz, or read_weights of a
+        model.onnx). Weights of a decoder without the copy path leave this one's copy path as initialized."""
+        missing = []
         with torch.no_grad():
             for name, value in self.params.items():
-                value.copy_(torch.from_numpy(weights[self.exported_name(name)]))
+                exported = self.exported_name(name)
+                if exported in weights:
+                    value.copy_(torch.from_numpy(np.asarray(weights[exported], dtype=np.float32)))
+                elif name.startswith('copy_'):
+                    missing.append(name)
+                else:
+                    raise SystemExit(f'the initial weights have no {exported}')
+        return missing
+
+
+def read_weights(path):
+    """Weights by exported name from a weights.npz, or from a model.onnx that export_model.py wrote
+    (its float16 initializers `w16.NAME`): a bundled model can be trained further without its run folder."""
+    if not path.endswith('.onnx'):
+        loaded = np.load(path)
+        return {name: loaded[name] for name in loaded.files}
+    import onnx
+    from onnx import numpy_helper
+    graph = onnx.load(path).graph
+    return {init.name[len('w16.'):]: numpy_helper.to_array(init).astype(np.float32)
+            for init in graph.initializer if init.name.startswith('w16.')}
 
 
 class Traces:
@@ -145,17 +241,21 @@ class Traces:
         return ids, prompt
 
     def batch(self, order):
-        examples = [self.example(i) for i in order]
-        width = max(len(ids) for ids, _ in examples) - 1
-        inputs = np.zeros((len(examples), width), dtype=np.int64)
-        targets = np.full((len(examples), width), -100, dtype=np.int64)
-        for row, (ids, prompt) in enumerate(examples):
-            inputs[row, :len(ids) - 1] = ids[:-1]
-            # Position t predicts ids[t + 1]; only ids after the prompt count.
-            target = ids[1:].copy()
-            target[:max(0, prompt - 1)] = -100
-            targets[row, :len(ids) - 1] = target
-        return torch.from_numpy(inputs), torch.from_numpy(targets)
+        return rows_to_batch([self.example(i) for i in order])
+
+    def packed(self, rng):
+        """One row of whole traces back to back, up to the training length: the only way the global
+        layers see positions past a single trace's length (the traces here average ~530 ids). The loss
+        skips each trace's prompt, as in an unpacked row."""
+        ids, weights = [], []
+        while len(ids) < self.seq_len + 1:
+            trace, prompt = self.example(int(rng.integers(len(self.index))))
+            room = self.seq_len + 1 - len(ids)
+            ids.extend(trace[:room].tolist())
+            weights.extend(([0] * prompt + [1] * len(trace))[:min(room, len(trace))])
+        inputs = torch.tensor([ids[:-1]])
+        targets = torch.tensor([[t if w else -100 for t, w in zip(ids[1:], weights[1:])]])
+        return inputs, targets
 
     def batches(self, rng, tokens_per_batch):
         """One epoch: traces of similar length batched together, batches in random order."""
@@ -168,11 +268,58 @@ class Traces:
             if current and width * (len(current) + 1) > tokens_per_batch:
                 out.append(current)
                 current = []
-            current.append(i)
+            current.append(int(i))
         if current:
             out.append(current)
         rng.shuffle(out)
         return out
+
+
+def rows_to_batch(examples):
+    """(ids, prompt length) rows to inputs and targets; position t predicts ids[t + 1], and only ids
+    after the prompt count."""
+    width = max(len(ids) for ids, _ in examples) - 1
+    inputs = np.zeros((len(examples), width), dtype=np.int64)
+    targets = np.full((len(examples), width), -100, dtype=np.int64)
+    for row, (ids, prompt) in enumerate(examples):
+        inputs[row, :len(ids) - 1] = ids[:-1]
+        target = np.asarray(ids[1:]).copy()
+        target[:max(0, prompt - 1)] = -100
+        targets[row, :len(ids) - 1] = target
+    return torch.from_numpy(inputs), torch.from_numpy(targets)
+
+
+def copy_rows(rng, rows, length, id_limit, min_segment=16, max_segment=64):
+    """The copy task: random ids with one segment of random ids written twice at random places. Only
+    the second copy is a target, from its second id on (its first id cannot be known); nothing about
+    where it starts is fixed, so only matching content solves it."""
+    inputs = rng.integers(0, id_limit, size=(rows, length + 1))
+    targets = np.full((rows, length), -100, dtype=np.int64)
+    for row in range(rows):
+        size = int(rng.integers(min_segment, max_segment + 1))
+        first = int(rng.integers(0, length + 1 - 2 * size))
+        second = int(rng.integers(first + size, length + 2 - size))
+        segment = rng.integers(0, id_limit, size=size)
+        inputs[row, first:first + size] = segment
+        inputs[row, second:second + size] = segment
+        targets[row, second:second + size - 1] = segment[1:]
+    return torch.from_numpy(inputs[:, :length].astype(np.int64)), torch.from_numpy(targets)
+
+
+def copy_probe(model, seed=12345, rows=32, length=512, id_limit=2037):
+    """Greedy accuracy on the second copy of held-out copy rows (a seed training never uses)."""
+    inputs, targets = copy_rows(np.random.default_rng(seed), rows, length, id_limit)
+    model.eval()
+    with torch.no_grad():
+        predicted = model(inputs.to(DEVICE)).argmax(-1).cpu()
+    model.train()
+    scored = targets != -100
+    return float((predicted[scored] == targets[scored]).float().mean())
+
+
+def mean_loss(model, inputs, targets):
+    log_probs = model.target_log_probs(inputs, targets)
+    return -log_probs.sum() / max(1, int((targets != -100).sum()))
 
 
 def evaluate(model, traces, tokens_per_batch):
@@ -181,17 +328,16 @@ def evaluate(model, traces, tokens_per_batch):
     with torch.no_grad():
         for order in traces.batches(np.random.default_rng(0), tokens_per_batch):
             inputs, targets = (tensor.to(DEVICE) for tensor in traces.batch(order))
-            logits = model(inputs)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction='sum')
-            total += float(loss)
+            total -= float(model.target_log_probs(inputs, targets).sum())
             count += int((targets != -100).sum())
     model.train()
     return total / max(1, count)
 
 
 def write_reference(model, heldout, path, length=48):
-    """Logits of the first held-out trace's first ids, computed with the weights rounded to float16 as
-    the ONNX file stores them: the runtime's test checks that the exported graph computes the same."""
+    """Log-probabilities of the first held-out trace's first ids, computed with the weights rounded to
+    float16 as the ONNX file stores them: the runtime's test checks that the exported graph computes the
+    same. The copy path only shows once an id repeats, which 48 ids of a trace do."""
     rounded = Decoder(model.params['lm_head'].shape[1], model.shape)
     with torch.no_grad():
         for name, value in model.params.items():
@@ -205,6 +351,14 @@ def write_reference(model, heldout, path, length=48):
         json.dump({'tokens': tokens, 'argmax': [int(i) for i in logits.argmax(-1)],
                    'logprobs': [round(float(logprobs[i - 1, tokens[i]]), 5) for i in range(1, len(tokens))],
                    'lastLogits': [[round(float(v), 5) for v in row] for row in last]}, handle)
+
+
+def save_atomically(write, path):
+    """A file that is either the old one or the new one whole, even if the run is killed while writing."""
+    root, extension = os.path.splitext(path)
+    temporary = root + '.tmp' + extension  # np.savez would add .npz to a name not ending in it
+    write(temporary)
+    os.replace(temporary, path)
 
 
 def main(argv):
@@ -224,8 +378,15 @@ def main(argv):
     parser.add_argument('--device', default='cpu', help='cpu, or cuda on a GPU machine (float32 either way)')
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--stop-at', type=int, default=0, help='end after this step, keeping the learning-rate schedule of --steps')
-    parser.add_argument('--init', help='weights.npz of an earlier run to start from (its shape must match)')
+    parser.add_argument('--init', help='weights.npz of an earlier run, or a model.onnx of export_model.py, to start from '
+                                       '(its shape must match; a decoder without the copy path gets a fresh one)')
     parser.add_argument('--max-minutes', type=float, default=0, help='stop early after this long (0: never); recorded in run.json')
+    parser.add_argument('--copy-dim', type=int, default=SHAPE['copy_dim'], help='width of the copy path (0: a plain decoder)')
+    parser.add_argument('--copy-every', type=int, default=0, help='every Nth step trains on the copy task instead of traces (0: never)')
+    parser.add_argument('--copy-only', action='store_true', help='train on the copy task alone (to measure how fast copying forms)')
+    parser.add_argument('--pack-every', type=int, default=0, help='every Nth trace step is one row of traces packed to --seq-len (0: never)')
+    parser.add_argument('--checkpoint-minutes', type=float, default=5, help='how often the resumable checkpoint is written')
+    parser.add_argument('--resume', action='store_true', help='continue from OUT/checkpoint.pt when it exists')
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -235,9 +396,12 @@ def main(argv):
     heldout = Traces(args.heldout, args.seq_len, args.heldout_traces)
     global DEVICE
     DEVICE = torch.device(args.device)
-    model = Decoder(args.vocab_size, SHAPE)
+    shape = dict(SHAPE, copy_dim=args.copy_dim)
+    model = Decoder(args.vocab_size, shape)
     if args.init:
-        model.load_weights(np.load(args.init))
+        fresh = model.load_weights(read_weights(args.init))
+        if fresh:
+            print(f'{args.init} has no copy path: it starts as initialized ({", ".join(fresh)})', file=sys.stderr)
     model.to(DEVICE)
     params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() == 2]
@@ -252,12 +416,22 @@ def main(argv):
         return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
     rng = np.random.default_rng(args.seed)
-    log = open(os.path.join(args.out, 'log.jsonl'), 'w', encoding='utf-8')
-    started = time.time()
-    seen_tokens = 0
-    epoch = 0
-    pending = []
-    step = 0
+    # Everything the loop needs to go on where it stopped: a resumed run takes the same batches in the
+    # same order as one that never stopped.
+    state = {'step': 0, 'epoch': 0, 'pending': [], 'seen_tokens': 0, 'seconds': 0.0, 'sessions': 0}
+    checkpoint_path = os.path.join(args.out, 'checkpoint.pt')
+    if args.resume and os.path.exists(checkpoint_path):
+        checkpoint = torch.load(checkpoint_path)
+        model.load_state_dict(checkpoint['model'])
+        optimizer.load_state_dict(checkpoint['optimizer'])
+        rng.bit_generator.state = checkpoint['rng']
+        torch.set_rng_state(checkpoint['torch_rng'])
+        state = checkpoint['state']
+        print(f'resumed from {checkpoint_path} at step {state["step"]}', file=sys.stderr)
+    state['sessions'] += 1
+    log = open(os.path.join(args.out, 'log.jsonl'), 'a' if state['step'] else 'w', encoding='utf-8')
+    started = time.time() - state['seconds']
+    last_checkpoint = time.time()
     stopped_early = False
 
     def record(entry):
@@ -266,58 +440,87 @@ def main(argv):
         print(json.dumps(entry), flush=True)
 
     def save():
-        np.savez(os.path.join(args.out, 'weights.npz'), **model.export_weights())
+        save_atomically(lambda path: np.savez(path, **model.export_weights()), os.path.join(args.out, 'weights.npz'))
         write_reference(model, heldout, os.path.join(args.out, 'reference.json'))
 
+    def checkpoint():
+        state['seconds'] = time.time() - started
+        save_atomically(lambda path: torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(),
+                                                 'rng': rng.bit_generator.state, 'torch_rng': torch.get_rng_state(),
+                                                 'state': state}, path), checkpoint_path)
+
+    def heldout_entry(step):
+        entry = {'step': step, 'heldout_loss': round(evaluate(model, heldout, args.tokens_per_batch), 4)}
+        if model.has_copy or args.copy_only:
+            entry['copy_probe'] = round(copy_probe(model), 4)
+        entry['seconds'] = round(time.time() - started, 1)
+        return entry
+
     last_step = min(args.steps, args.stop_at) if args.stop_at else args.steps
-    while step < last_step:
-        if not pending:
-            pending = train.batches(rng, args.tokens_per_batch)
-            epoch += 1
-        order = pending.pop()
-        inputs, targets = (tensor.to(DEVICE) for tensor in train.batch(order))
+    while state['step'] < last_step:
+        step = state['step']
+        if args.copy_only or (args.copy_every and step % args.copy_every == args.copy_every - 1):
+            inputs, targets = copy_rows(rng, max(1, args.tokens_per_batch // 256), 256, 2037)
+            kind = 'copy'
+        elif args.pack_every and step % args.pack_every == args.pack_every - 1:
+            inputs, targets = train.packed(rng)
+            kind = 'packed'
+        else:
+            if not state['pending']:
+                state['pending'] = train.batches(rng, args.tokens_per_batch)
+                state['epoch'] += 1
+            inputs, targets = train.batch(state['pending'].pop())
+            kind = 'traces'
+        inputs, targets = inputs.to(DEVICE), targets.to(DEVICE)
         for group in optimizer.param_groups:
             group['lr'] = lr_at(step)
-        logits = model(inputs)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+        loss = mean_loss(model, inputs, targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        seen_tokens += int(inputs.numel())
-        step += 1
+        state['seen_tokens'] += int(inputs.numel())
+        state['step'] = step = step + 1
         elapsed = time.time() - started
         if step % 10 == 0 or step == 1:
-            record({'step': step, 'epoch': epoch, 'loss': round(float(loss), 4), 'lr': round(lr_at(step - 1), 6),
-                    'tokens': seen_tokens, 'seconds': round(elapsed, 1), 'tokens_per_second': round(seen_tokens / elapsed)})
+            record({'step': step, 'epoch': state['epoch'], 'kind': kind, 'loss': round(float(loss), 4), 'lr': round(lr_at(step - 1), 6),
+                    'tokens': state['seen_tokens'], 'seconds': round(elapsed, 1), 'tokens_per_second': round(state['seen_tokens'] / elapsed)})
         if step % args.eval_every == 0 or step == last_step:
-            record({'step': step, 'heldout_loss': round(evaluate(model, heldout, args.tokens_per_batch), 4), 'seconds': round(time.time() - started, 1)})
+            record(heldout_entry(step))
             save()
+        if time.time() - last_checkpoint > args.checkpoint_minutes * 60 or step == last_step:
+            checkpoint()
+            last_checkpoint = time.time()
         if args.max_minutes and elapsed > args.max_minutes * 60 and step < last_step:
             stopped_early = True
-            record({'step': step, 'heldout_loss': round(evaluate(model, heldout, args.tokens_per_batch), 4), 'seconds': round(time.time() - started, 1), 'stopped_early': True})
+            record(dict(heldout_entry(step), stopped_early=True))
             save()
+            checkpoint()
             break
 
     run = {
-        'shape': SHAPE,
+        'shape': shape,
         'vocab_size': args.vocab_size,
         'parameters': params,
-        'steps': step,
+        'steps': state['step'],
         'planned_steps': args.steps,
         'stop_at': args.stop_at,
         'stopped_early': stopped_early,
-        'epochs': epoch,
-        'tokens_seen': seen_tokens,
+        'epochs': state['epoch'],
+        'tokens_seen': state['seen_tokens'],
         'train_traces': len(train.index),
         'train_tokens': int(len(train.ids)),
         'heldout_traces': len(heldout.index),
         'seq_len': args.seq_len,
         'tokens_per_batch': args.tokens_per_batch,
         'lr': args.lr,
+        'copy_every': args.copy_every,
+        'copy_only': args.copy_only,
+        'pack_every': args.pack_every,
         'seed': args.seed,
         'init': args.init,
         'threads': args.threads,
+        'sessions': state['sessions'],
         'seconds': round(time.time() - started, 1),
         'torch': torch.__version__,
         'hardware': (torch.cuda.get_device_name(DEVICE) if DEVICE.type == 'cuda'

@@ -27,6 +27,9 @@ number beside two baselines, "repeat previous frame" and "next line"; progress g
   --max-steps N         most frames of one free-running prediction (default 1000)
   --no-teacher-forced   skip the per-step part
   --no-free-running     skip the whole-trace part (output pass@1, tokens/trace, ms/frame)
+  --no-grammar          decode without the frame grammar (by default a model that can be
+                        constrained, the bundled one or any model folder, writes only well-formed
+                        frames, and the teacher-forced steps are measured both ways)
   --json FILE           also write every number and per-row detail to FILE
   --python PATH         interpreter that runs the rows and compares output values
                         (default: python3 on PATH)
@@ -45,6 +48,7 @@ const OPTIONS: OptionSpec[] = [
   ...MODEL_OPTIONS,
   { name: 'no-teacher-forced', value: false },
   { name: 'no-free-running', value: false },
+  { name: 'no-grammar', value: false },
 ];
 
 export async function evalCommand(
@@ -85,6 +89,7 @@ export async function evalCommand(
 
     const progress = new Progress({ write: io.err, tty: stderrIsTty, label: 'evaluated' });
     const run = await evaluate(model, traced, {
+      grammar: !args.flags.has('no-grammar'),
       maxFrameTokens,
       maxSteps,
       teacherForced,

@@ -24,12 +24,14 @@ export interface FreeRunOptions {
   readonly maxSteps: number;
   readonly maxFrameTokens: number;
   readonly signal?: AbortSignal;
+  /** Frame-grammar decoding (where the backend can). */
+  readonly grammar: boolean;
 }
 
 export async function freeRun(backend: ModelBackend, program: PromptProgram, options: FreeRunOptions): Promise<FreeRun> {
   const started = performance.now();
   const sequence = new CountingSequence(await backend.createSequence());
-  const predictor = new Predictor(backend, sequence, { maxTokensPerFrame: options.maxFrameTokens });
+  const predictor = new Predictor(backend, sequence, { maxTokensPerFrame: options.maxFrameTokens, grammar: options.grammar });
   try {
     let end: PredictionEnd;
     try {

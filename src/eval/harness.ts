@@ -15,6 +15,7 @@ import { freeRun, FreeRun } from './free-running';
 import type { ModelJudgement } from './judge';
 import type { RealTrace } from './rows';
 import { planSteps, teacherForcedSteps } from './teacher-forced';
+import { ProgramFacts } from '../predictor/program-facts';
 
 export interface EvalOptions {
   /** Token budget of one predicted frame, teacher-forced and free-running. */
@@ -23,6 +24,11 @@ export interface EvalOptions {
   readonly maxSteps: number;
   readonly teacherForced: boolean;
   readonly freeRunning: boolean;
+  /**
+   * Frame-grammar decoding where the backend can constrain its output: the model's numbers are then
+   * the constrained ones, and the teacher-forced steps run a second time without it for comparison.
+   */
+  readonly grammar: boolean;
   /** Interpreter that compares output values (it runs no program code). */
   readonly python?: string;
   readonly signal?: AbortSignal;
@@ -32,8 +38,10 @@ export interface EvalOptions {
 
 export interface StepOutcome {
   readonly step: number;
-  /** Absent when the teacher-forced part was not run. */
+  /** Absent when the teacher-forced part was not run. With frame grammar where it was used. */
   readonly model?: ModelJudgement;
+  /** The same step without the grammar; only when `model` was constrained. */
+  readonly unconstrained?: ModelJudgement;
   readonly repeatPrevious: BaselineJudgement;
   readonly nextLine: BaselineJudgement;
 }
@@ -82,8 +90,8 @@ export interface EvalRun {
   /** The rows reached, in order; after a stop, fewer than `total`. */
   readonly rows: readonly RowResult[];
   readonly total: number;
-  /** The parts that were run. */
-  readonly parts: { readonly teacherForced: boolean; readonly freeRunning: boolean };
+  /** The parts that were run, and whether the model's output was constrained by the frame grammar. */
+  readonly parts: { readonly teacherForced: boolean; readonly freeRunning: boolean; readonly grammar: boolean };
   /** Why the run ended before every row was measured. */
   readonly stopped?: { readonly reason: 'interrupted' | 'error'; readonly message: string };
   /** Things the reader must know about how the numbers came about. */
@@ -116,7 +124,12 @@ export async function evaluate(backend: ModelBackend, traces: readonly RealTrace
   }
   const notes: string[] = [];
   const measured = await judgeOutputs(rows, options.python, notes);
-  return { rows: measured, total: traces.length, parts: { teacherForced: options.teacherForced, freeRunning: options.freeRunning }, ...(stopped ? { stopped } : {}), notes };
+  const parts = { teacherForced: options.teacherForced, freeRunning: options.freeRunning, grammar: grammarUsed(backend, options) };
+  return { rows: measured, total: traces.length, parts, ...(stopped ? { stopped } : {}), notes };
+}
+
+function grammarUsed(backend: ModelBackend, options: EvalOptions): boolean {
+  return options.grammar && backend.info.constrainedDecoding === true;
 }
 
 async function evaluateRow(backend: ModelBackend, trace: RealTrace, options: EvalOptions): Promise<ExcludedRow | PendingRow> {
@@ -127,11 +140,14 @@ async function evaluateRow(backend: ModelBackend, trace: RealTrace, options: Eva
   const signal = options.signal ? { signal: options.signal } : {};
 
   let model: ModelJudgement[] | undefined;
+  let unconstrained: ModelJudgement[] | undefined;
   let teacherForcedMs: number | undefined;
+  const grammar = grammarUsed(backend, options) ? new ProgramFacts(program.source) : undefined;
   if (options.teacherForced) {
     const started = performance.now();
-    model = await teacherForcedSteps(backend, frames, plan, { maxFrameTokens: options.maxFrameTokens, ...signal });
+    model = await teacherForcedSteps(backend, frames, plan, { maxFrameTokens: options.maxFrameTokens, ...(grammar ? { grammar } : {}), ...signal });
     teacherForcedMs = performance.now() - started;
+    if (grammar) unconstrained = await teacherForcedSteps(backend, frames, plan, { maxFrameTokens: options.maxFrameTokens, ...signal });
   }
   const lines = program.source.split('\n');
   const steps: StepOutcome[] = [];
@@ -139,13 +155,14 @@ async function evaluateRow(backend: ModelBackend, trace: RealTrace, options: Eva
     steps.push({
       step: k,
       ...(model ? { model: model[k] } : {}),
+      ...(unconstrained ? { unconstrained: unconstrained[k] } : {}),
       repeatPrevious: judgeGuess(repeatPreviousFrame(frames, k), frames[k]),
       nextLine: judgeGuess(nextLineGuess(lines, frames, k), frames[k]),
     });
   }
   const divergent = steps.find((step) => step.model !== undefined && !(step.model.valid && step.model.action && step.model.state));
   const firstDivergence = divergent?.model ? divergence(divergent.step, divergent.model, frames) : undefined;
-  const run = options.freeRunning ? await freeRun(backend, program, { maxSteps: options.maxSteps, maxFrameTokens: options.maxFrameTokens, ...signal }) : undefined;
+  const run = options.freeRunning ? await freeRun(backend, program, { maxSteps: options.maxSteps, maxFrameTokens: options.maxFrameTokens, grammar: grammar !== undefined, ...signal }) : undefined;
   // A row without an expected output is judged against what its real run returned.
   const last = frames[frames.length - 1];
   const expected = row.output !== '' ? row.output : last && 'value' in last ? last.value : '';

@@ -12,6 +12,10 @@
  * Each rate is over every measured step; steps whose prefix plus the frame budget would not fit the
  * context are skipped and counted. The baselines (baselines.ts) are judged on the very same steps.
  *
+ * With frame-grammar decoding (the default where the backend can constrain its output) the model's
+ * steps and free runs are constrained, and the teacher-forced steps are also run without it: both
+ * sets of numbers are reported ("unconstrained").
+ *
  * Per free-running row (free-running.ts): output pass@1, the final predicted frame is the entry's
  * return (depth 1) and its value equals the expected output as a Python value (same-values.ts).
  *
@@ -42,6 +46,13 @@ export interface ModelMetrics {
   readonly msPerStep?: number | null;
 }
 
+/** The teacher-forced numbers of the model without frame grammar, beside the constrained ones. */
+export interface UnconstrainedMetrics {
+  readonly validFormat: Rate;
+  readonly actionMatch: Rate;
+  readonly stateMatch: Rate;
+}
+
 export interface BaselineMetrics {
   readonly actionMatch: Rate;
   readonly stateMatch: Rate;
@@ -60,6 +71,8 @@ export interface EvalMetrics {
   };
   readonly steps: { readonly measured: number; readonly skippedForContext: number };
   readonly model: ModelMetrics;
+  /** Present when the model's teacher-forced steps were constrained by the frame grammar. */
+  readonly unconstrained?: UnconstrainedMetrics;
   readonly repeatPrevious: BaselineMetrics;
   readonly nextLine: BaselineMetrics;
 }
@@ -94,6 +107,15 @@ export function summarize(run: EvalRun): EvalMetrics {
     },
     steps: { measured: steps.length, skippedForContext: sum(measured.map((row) => row.skippedForContext)) },
     model,
+    ...(run.parts.teacherForced && run.parts.grammar
+      ? {
+          unconstrained: {
+            validFormat: count((step) => step.unconstrained?.valid === true),
+            actionMatch: count((step) => step.unconstrained?.action === true),
+            stateMatch: count((step) => step.unconstrained?.state === true),
+          },
+        }
+      : {}),
     repeatPrevious: { actionMatch: count((step) => step.repeatPrevious.action), stateMatch: count((step) => step.repeatPrevious.state) },
     nextLine: { actionMatch: count((step) => step.nextLine.action), stateMatch: count((step) => step.nextLine.state) },
   };

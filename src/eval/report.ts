@@ -29,15 +29,18 @@ export function formatTable(context: ReportContext, run: EvalRun, metrics: EvalM
   lines.push(`data:  ${context.data}: ${rows.measured} rows used, ${rows.excluded} excluded${excludedText(rows.excludedBy)}`);
   lines.push(`steps: ${steps.measured} teacher-forced steps, ${steps.skippedForContext} skipped for context`);
   lines.push('');
+  const free = metrics.unconstrained;
+  // With the grammar, a second model column: the same steps decoded without it.
+  const second = (value: string): string[] => (free ? [value] : []);
   const table: string[][] = [
-    ['', 'model', 'repeat previous frame', 'next line'],
-    ['valid format', rate(model.validFormat), CANNOT, CANNOT],
-    ['action EM', rate(model.actionMatch), rate(metrics.repeatPrevious.actionMatch), rate(metrics.nextLine.actionMatch)],
-    ['state EM', rate(model.stateMatch), rate(metrics.repeatPrevious.stateMatch), rate(metrics.nextLine.stateMatch)],
-    ['output pass@1', rate(model.outputPass), CANNOT, CANNOT],
-    ['tokens/trace', amount(model.tokensPerTrace), CANNOT, CANNOT],
-    ['ms/frame', amount(model.msPerFrame), CANNOT, CANNOT],
-    ['ms/step (teacher-forced)', amount(model.msPerStep), CANNOT, CANNOT],
+    ['', run.parts.grammar ? 'model (frame grammar)' : 'model', ...second('model (unconstrained)'), 'repeat previous frame', 'next line'],
+    ['valid format', rate(model.validFormat), ...second(rate(free?.validFormat)), CANNOT, CANNOT],
+    ['action EM', rate(model.actionMatch), ...second(rate(free?.actionMatch)), rate(metrics.repeatPrevious.actionMatch), rate(metrics.nextLine.actionMatch)],
+    ['state EM', rate(model.stateMatch), ...second(rate(free?.stateMatch)), rate(metrics.repeatPrevious.stateMatch), rate(metrics.nextLine.stateMatch)],
+    ['output pass@1', rate(model.outputPass), ...second(SKIPPED), CANNOT, CANNOT],
+    ['tokens/trace', amount(model.tokensPerTrace), ...second(SKIPPED), CANNOT, CANNOT],
+    ['ms/frame', amount(model.msPerFrame), ...second(SKIPPED), CANNOT, CANNOT],
+    ['ms/step (teacher-forced)', amount(model.msPerStep), ...second(SKIPPED), CANNOT, CANNOT],
   ];
   const widths = table[0].map((_, column) => Math.max(...table.map((row) => row[column].length)));
   for (const row of table) lines.push(row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ').trimEnd());
@@ -60,6 +63,7 @@ export function reportJson(context: ReportContext, run: EvalRun, metrics: EvalMe
       limit: context.limit ?? null,
       teacherForced: run.parts.teacherForced,
       freeRunning: run.parts.freeRunning,
+      grammar: run.parts.grammar,
     },
     rows: metrics.rows,
     steps: metrics.steps,
@@ -73,6 +77,9 @@ export function reportJson(context: ReportContext, run: EvalRun, metrics: EvalMe
         msPerFrame: model.msPerFrame ?? null,
         msPerStep: model.msPerStep ?? null,
       },
+      unconstrained: metrics.unconstrained
+        ? { validFormat: rateJson(metrics.unconstrained.validFormat), actionMatch: rateJson(metrics.unconstrained.actionMatch), stateMatch: rateJson(metrics.unconstrained.stateMatch) }
+        : null,
       repeatPreviousFrame: { actionMatch: rateJson(metrics.repeatPrevious.actionMatch), stateMatch: rateJson(metrics.repeatPrevious.stateMatch) },
       nextLine: { actionMatch: rateJson(metrics.nextLine.actionMatch), stateMatch: rateJson(metrics.nextLine.stateMatch) },
     },
@@ -96,6 +103,15 @@ function rowJson(row: RowResult): Record<string, unknown> {
           validFormat: count((step) => step.model?.valid === true),
           actionMatch: count((step) => step.model?.action === true),
           stateMatch: count((step) => step.model?.state === true),
+          ...(row.steps.some((step) => step.unconstrained)
+            ? {
+                unconstrained: {
+                  validFormat: count((step) => step.unconstrained?.valid === true),
+                  actionMatch: count((step) => step.unconstrained?.action === true),
+                  stateMatch: count((step) => step.unconstrained?.state === true),
+                },
+              }
+            : {}),
           firstDivergentStep: row.firstDivergence?.step ?? null,
           firstDivergence: row.firstDivergence ?? null,
           ms: row.teacherForcedMs,

@@ -8,8 +8,11 @@
  */
 import type { ModelBackend } from '../model/backend';
 import type { CwmTokenizer } from '../model/tokenizer';
+import { FrameGrammar } from '../predictor/frame-grammar';
 import { encodeFrameTokens } from '../predictor/frame-tokens';
+import { frameRules, ProgramFacts } from '../predictor/program-facts';
 import { buildPromptTokens } from '../predictor/prompt-tokens';
+import { tokenTable } from '../predictor/token-bytes';
 import type { TraceFrame } from '../trace/frame';
 import type { PromptProgram } from '../trace/prompt';
 import { SPECIAL_TOKENS as T } from '../trace/tokens';
@@ -42,6 +45,8 @@ export function planSteps(tokenizer: CwmTokenizer, program: PromptProgram, frame
 export interface TeacherForcedOptions {
   readonly maxFrameTokens: number;
   readonly signal?: AbortSignal;
+  /** Frame-grammar decoding with the rules of this program (the backend must constrain its output). */
+  readonly grammar?: ProgramFacts;
 }
 
 /** The model's judged prediction of each eligible step, in order. */
@@ -55,7 +60,11 @@ export async function teacherForcedSteps(backend: ModelBackend, frames: readonly
   try {
     for (let k = 0; k < plan.eligible; k++) {
       const prefix = sequence.length;
-      const generated = await sequence.generate({ maxTokens: options.maxFrameTokens, stopTokenIds, ...(options.signal ? { signal: options.signal } : {}) });
+      // The grammar knows what the real frames before step k said, as the model has read them.
+      const constraint = options.grammar
+        ? { constraint: new FrameGrammar(tokenTable(tokenizer), frameRules(options.grammar, frames.slice(0, k).map((frame) => ({ frame }))), endIds) }
+        : {};
+      const generated = await sequence.generate({ maxTokens: options.maxFrameTokens, stopTokenIds, ...constraint, ...(options.signal ? { signal: options.signal } : {}) });
       judgements.push(judgePrediction(tokenizer, endIds, generated, frames[k - 1], frames[k]));
       if (k + 1 < plan.eligible) {
         await sequence.truncate(prefix);

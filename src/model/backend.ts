@@ -5,6 +5,7 @@
  * that keeps a KV cache reuses it for every one of those moves.
  */
 import type { SpecialToken } from '../trace/tokens';
+import type { TokenConstraint } from './constraint';
 import type { CwmTokenizer } from './tokenizer';
 
 export interface ModelInfo {
@@ -22,6 +23,8 @@ export interface ModelInfo {
   readonly specialTokenIds: Readonly<Record<SpecialToken, number>>;
   /** Tokens that end a whole generation (CWM: <|end_of_text|>, and <|eot_id|> in chat mode). */
   readonly eosTokenIds: readonly number[];
+  /** generate() honours GenerateOptions.constraint (absent: it generates unconstrained). */
+  readonly constrainedDecoding?: boolean;
 }
 
 export interface SamplingOptions {
@@ -41,6 +44,11 @@ export interface GenerateOptions extends SamplingOptions {
   readonly signal?: AbortSignal;
   /** Each token as soon as it is chosen (before the model has read it back). */
   readonly onToken?: (tokenId: number) => void;
+  /**
+   * Only tokens it allows are generated, where the backend can (ModelInfo.constrainedDecoding); the
+   * constraint is told of each one. If it ever allows nothing, generation goes on unconstrained.
+   */
+  readonly constraint?: TokenConstraint;
 }
 
 export type FinishReason =

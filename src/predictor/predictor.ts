@@ -59,11 +59,14 @@ import type { Locals, TraceFrame } from '../trace/frame';
 import type { PromptProgram } from '../trace/prompt';
 import { SPECIAL_TOKENS as T, SpecialToken } from '../trace/tokens';
 import { PredictorError } from './errors';
+import { FrameGrammar } from './frame-grammar';
 import { encodeFrameTokens } from './frame-tokens';
 import { piecesText } from './pieces';
+import { frameRules, ProgramFacts } from './program-facts';
 import { buildPromptTokens } from './prompt-tokens';
 import { scoreFrames, TraceScore } from './score';
 import { LogState, StepLog } from './step-log';
+import { tokenTable } from './token-bytes';
 import type { CommandResult, FrameProgress, HaltReason, PredictedStep, StepIssue, StepOrigin } from './steps';
 
 export const DEFAULT_MAX_TOKENS_PER_FRAME = 2048;
@@ -85,6 +88,11 @@ export interface PredictorOptions {
   readonly onProgress?: (progress: FrameProgress) => void;
   /** Each step as soon as it is complete (a step out adds many). */
   readonly onStep?: (step: PredictedStep) => void;
+  /**
+   * Frame-grammar decoding (frame-grammar.ts) where the backend can constrain its output
+   * (ModelInfo.constrainedDecoding): every frame is well-formed by construction. Default true.
+   */
+  readonly grammar?: boolean;
 }
 
 export interface StartOptions {
@@ -121,6 +129,9 @@ export class Predictor {
   private readonly onStep: ((step: PredictedStep) => void) | undefined;
   private maxTokens: number;
   private samplingOptions: SamplingOptions;
+  private readonly grammar: boolean;
+  /** What the prompt allows a frame to say; set by start(). */
+  private facts: ProgramFacts | undefined;
 
   /** Undefined until start(). */
   private promptTokens: readonly number[] | undefined;
@@ -146,6 +157,7 @@ export class Predictor {
     this.samplingOptions = { ...options.sampling };
     this.onProgress = options.onProgress;
     this.onStep = options.onStep;
+    this.grammar = (options.grammar ?? true) && this.info.constrainedDecoding === true;
   }
 
   /** A predictor on a new sequence of `backend`, started on `program`. */
@@ -220,6 +232,7 @@ export class Predictor {
     return this.exclusive(async () => {
       if (options.entryLocals) checkLocals(options.entryLocals);
       const prompt = buildPromptTokens(this.tokenizer, program, options.entryLocals);
+      this.facts = this.grammar ? new ProgramFacts(program.source) : undefined;
       this.promptTokens = undefined;
       this.baseSteps = 0;
       this.log.keep(0);
@@ -454,6 +467,7 @@ export class Predictor {
         ...(this.samplingOptions.topP !== undefined ? { topP: this.samplingOptions.topP } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(signal ? { signal } : {}),
+        ...this.constraintFor(head),
         onToken: progress,
       });
       const generated = result.tokens;
@@ -483,6 +497,19 @@ export class Predictor {
     // Outside the rollback: the step is in, whatever the listener does.
     this.onStep?.(step);
     return halted ? { step, halted } : { step };
+  }
+
+  /** The frame grammar for the frame being written, told of the tokens it already has. */
+  private constraintFor(head: readonly number[]): { constraint?: FrameGrammar } {
+    if (!this.facts) return {};
+    const history = this.log.steps.map((step) => step.view);
+    const grammar = new FrameGrammar(tokenTable(this.tokenizer), frameRules(this.facts, history), this.endIds);
+    for (const id of head) {
+      // Tokens we did not choose under this grammar (an edited or older frame): generate freely.
+      if (!grammar.allows(id)) return {};
+      grammar.accept(id);
+    }
+    return { constraint: grammar };
   }
 
   private truncation(finish: 'stop' | 'length' | 'context'): { reason: 'length' | 'context'; message: string } | undefined {

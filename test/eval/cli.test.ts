@@ -149,7 +149,7 @@ describe('neural-debug eval on the fixture model', () => {
 
   test('the baselines are the harness\'s own on the same real traces', async () => {
     const traces = (await tracedRows()).filter((trace) => FOUR_ROWS.includes(trace.row));
-    const metrics = summarize(await evaluate(rowsModel(traces), traces, { maxFrameTokens: 12, maxSteps: 3, teacherForced: false, freeRunning: false, python: defaultPython() }));
+    const metrics = summarize(await evaluate(rowsModel(traces), traces, { maxFrameTokens: 12, maxSteps: 3, teacherForced: false, freeRunning: false, grammar: true, python: defaultPython() }));
     const reported = localJson.metrics as Record<string, Record<string, Json>>;
     for (const [name, ours] of [['repeatPreviousFrame', metrics.repeatPrevious], ['nextLine', metrics.nextLine]] as const) {
       assert.deepEqual([reported[name].actionMatch.hits, reported[name].stateMatch.hits], [ours.actionMatch.hits, ours.stateMatch.hits], name);

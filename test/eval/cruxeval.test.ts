@@ -25,7 +25,7 @@ describe(`CruxEval dev: the first ${ROWS} rows with a perfect model`, () => {
   test('every step valid and exact, every output equal to the dataset\'s', async () => {
     const rows = readRows(DATA).slice(0, ROWS);
     const traces = await traceRows(rows, { dir: tempDir('nd-eval-crux-'), python: defaultPython(), concurrency: 2 });
-    const run = await evaluate(rowsModel(traces), traces, { maxFrameTokens: 256, maxSteps: 1000, teacherForced: true, freeRunning: true, python: defaultPython() });
+    const run = await evaluate(rowsModel(traces), traces, { maxFrameTokens: 256, maxSteps: 1000, teacherForced: true, freeRunning: true, grammar: true, python: defaultPython() });
     const metrics = summarize(run);
     assert.equal(metrics.rows.measured, ROWS, JSON.stringify(run.rows.filter((row) => row.kind === 'excluded')));
     const steps = metrics.steps.measured;

@@ -16,7 +16,7 @@ import { Oracle } from '../helpers/fake-backend';
 import { FlakyOracle } from '../helpers/scripted-models';
 import { frameTokenCounts, rowsModel, spyBackend, tokenizer, tracedRow, tracedRows } from './world';
 
-const OPTIONS: EvalOptions = { maxFrameTokens: 64, maxSteps: 200, teacherForced: true, freeRunning: true, python: defaultPython() };
+const OPTIONS: EvalOptions = { maxFrameTokens: 64, maxSteps: 200, teacherForced: true, freeRunning: true, grammar: true, python: defaultPython() };
 
 function measuredRow(run: EvalRun, id: string): MeasuredRow {
   const found = run.rows.find((row) => row.id === id);

@@ -38,7 +38,7 @@ const ROW_B: MeasuredRow = {
 const RUN: EvalRun = {
   rows: [ROW_A, { kind: 'excluded', id: 'c', reason: 'timeout', message: 'the program ran longer than 30 s' }, ROW_B],
   total: 3,
-  parts: { teacherForced: true, freeRunning: true },
+  parts: { teacherForced: true, freeRunning: true, grammar: false },
   notes: [],
 };
 
@@ -66,7 +66,7 @@ describe('the report', () => {
   });
 
   test('parts not run say "skipped", numbers over nothing "n/a", and a stopped run is marked partial', () => {
-    const partial: EvalRun = { rows: [], total: 5, parts: { teacherForced: false, freeRunning: true }, stopped: { reason: 'interrupted', message: 'interrupted' }, notes: ['a note'] };
+    const partial: EvalRun = { rows: [], total: 5, parts: { teacherForced: false, freeRunning: true, grammar: false }, stopped: { reason: 'interrupted', message: 'interrupted' }, notes: ['a note'] };
     const table = formatTable(CONTEXT, partial, summarize(partial));
     assert.match(table, /^PARTIAL \(interrupted\): 0 of 5 rows reached\n/);
     assert.match(table, /\nvalid format +skipped +— +—\n/);

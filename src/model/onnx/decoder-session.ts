@@ -1,7 +1,9 @@
 /**
  * One ONNX Runtime session over a decoder graph in the Optimum / onnxruntime-genai layout: inputs
  * `input_ids`, `attention_mask`, optional `position_ids` and `past_key_values.N.key/value`; outputs
- * `logits` and `present.N.key/value`. Runs inside the inference worker: `run` blocks its thread.
+ * `logits` and `present.N.key/value`. A graph with a copy path (kernels/cwm_onnx.py) also takes
+ * `past_input_ids`, the ids its cache holds: the cache carries them, so forks and truncation keep them
+ * right without any extra bookkeeping. Runs inside the inference worker: `run` blocks its thread.
  */
 import * as fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
@@ -17,6 +19,8 @@ export interface KvCache {
   readonly length: number;
   /** layer 0 key, layer 0 value, layer 1 key, ... */
   readonly arrays: readonly KvArray[];
+  /** The ids of those `length` positions (the copy path's extra state). */
+  readonly ids: readonly number[];
 }
 
 export interface RunOutput {
@@ -32,6 +36,7 @@ export class DecoderSession {
     private readonly session: ort.InferenceSession,
     private readonly load: LoadRequest,
     readonly hasPositionIds: boolean,
+    readonly hasCopyPath: boolean,
   ) {}
 
   static async open(load: LoadRequest): Promise<{ session: DecoderSession; result: LoadResult }> {
@@ -65,14 +70,15 @@ export class DecoderSession {
         throw new ModelError('load', `ONNX Runtime cannot load ${load.modelFile}: ${firstLine((error as Error).message)}. Re-export the model, and keep any external-data file next to it.`);
       }
     }
-    let hasPositionIds: boolean;
+    let layout: Layout;
     try {
-      hasPositionIds = checkLayout(session, load);
+      layout = checkLayout(session, load);
     } catch (error) {
       await session.release();
       throw error;
     }
-    return { session: new DecoderSession(session, load, hasPositionIds), result: { device, deviceNote, hasPositionIds } };
+    const { hasPositionIds, hasCopyPath } = layout;
+    return { session: new DecoderSession(session, load, hasPositionIds, hasCopyPath), result: { device, deviceNote, hasPositionIds, hasCopyPath } };
   }
 
   /** Runs `tokens` after `past`, whose last position is `past.length - 1`. */
@@ -88,6 +94,9 @@ export class DecoderSession {
       const positions = new BigInt64Array(n);
       for (let i = 0; i < n; i++) positions[i] = BigInt(past.length + i);
       feeds.position_ids = new ort.Tensor('int64', positions, [1, n]);
+    }
+    if (this.hasCopyPath) {
+      feeds.past_input_ids = new ort.Tensor('int64', BigInt64Array.from(past.ids, (t) => BigInt(t)), [1, past.length]);
     }
     for (let layer = 0; layer < numLayers; layer++) {
       feeds[`past_key_values.${layer}.key`] = new ort.Tensor(dtype, past.arrays[2 * layer], [1, numKvHeads, past.length, headDim]);
@@ -114,12 +123,12 @@ export class DecoderSession {
         arrays.push(present.data as KvArray);
       }
     }
-    return { logits: toFloat32(logitsTensor.data as KvArray, dtype), cache: { length: total, arrays } };
+    return { logits: toFloat32(logitsTensor.data as KvArray, dtype), cache: { length: total, arrays, ids: [...past.ids, ...tokens] } };
   }
 
   emptyCache(): KvCache {
     const make = (): KvArray => (this.load.dtype === 'float16' ? new Uint16Array(0) : new Float32Array(0));
-    return { length: 0, arrays: Array.from({ length: 2 * this.load.numLayers }, make) };
+    return { length: 0, arrays: Array.from({ length: 2 * this.load.numLayers }, make), ids: [] };
   }
 
   async release(): Promise<void> {
@@ -138,11 +147,16 @@ export function truncateCache(cache: KvCache, length: number, numKvHeads: number
     }
     return out;
   });
-  return { length, arrays };
+  return { length, arrays, ids: cache.ids.slice(0, length) };
 }
 
-/** Checks the graph's inputs and outputs against the folder's configuration; true when it takes position_ids. */
-function checkLayout(session: ort.InferenceSession, load: LoadRequest): boolean {
+interface Layout {
+  readonly hasPositionIds: boolean;
+  readonly hasCopyPath: boolean;
+}
+
+/** Checks the graph's inputs and outputs against the folder's configuration, and says which optional inputs it takes. */
+function checkLayout(session: ort.InferenceSession, load: LoadRequest): Layout {
   const fail = (what: string): never => {
     throw new ModelError('load', `${load.modelFile} ${what}. The runtime supports the Optimum / onnxruntime-genai decoder layout (input_ids, attention_mask, optional position_ids, past_key_values.N.key/value → logits, present.N.key/value).`);
   };
@@ -156,7 +170,7 @@ function checkLayout(session: ort.InferenceSession, load: LoadRequest): boolean 
   }
   for (const name of expectedInputs) if (!inputs.has(name)) fail(`has no input "${name}" (its inputs: ${[...inputs].join(', ')})`);
   for (const name of expectedOutputs) if (!outputs.has(name)) fail(`has no output "${name}" (its outputs: ${[...outputs].join(', ')})`);
-  const known = new Set([...expectedInputs, 'position_ids']);
+  const known = new Set([...expectedInputs, 'position_ids', 'past_input_ids']);
   const extra = [...inputs].filter((name) => !known.has(name));
   if (extra.length > 0) {
     const layers = extra.filter((name) => name.startsWith('past_key_values.')).length / 2;
@@ -176,7 +190,7 @@ function checkLayout(session: ort.InferenceSession, load: LoadRequest): boolean 
     const width = meta.shape[meta.shape.length - 1];
     if (typeof width === 'number' && width !== load.vocabSize) fail(`has ${width} logits per token, but neural-debug-model.json says vocabSize ${load.vocabSize}`);
   }
-  return inputs.has('position_ids');
+  return { hasPositionIds: inputs.has('position_ids'), hasCopyPath: inputs.has('past_input_ids') };
 }
 
 function checkType(actual: string, expected: KvDtype, name: string, fail: (what: string) => never): void {

@@ -6,8 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GenerateOptions, GenerateResult, ModelBackend, ModelError, ModelInfo, ModelSequence, ScoreOptions, TokenScore } from '../backend';
+import { chooseAllowed, TokenConstraint } from '../constraint';
 import { ModelFolder, readModelFolder } from '../model-folder';
 import type { CwmTokenizer } from '../tokenizer';
+import { chooseToken, seededRandom } from '../sampling';
 import { CANCEL_FLAG, EngineStats, ExecutionProviderChoice, WorkerMessage, WorkerRequest, WorkerResultOf } from './protocol';
 
 export interface OnnxEngineOptions {
@@ -94,6 +96,7 @@ export class OnnxEngine implements ModelBackend {
       contextLength: config.contextLength,
       specialTokenIds: config.specialTokens,
       eosTokenIds: config.eosTokenIds,
+      constrainedDecoding: true,
     };
   }
 
@@ -194,6 +197,7 @@ class OnnxSequence implements ModelSequence {
 
   async generate(options: GenerateOptions): Promise<GenerateResult> {
     this.check();
+    if (options.constraint) return this.generateConstrained(options, options.constraint);
     const { cancel, release } = cancelFlag(options.signal);
     try {
       const result = await this.engine.request(
@@ -207,6 +211,37 @@ class OnnxSequence implements ModelSequence {
     } finally {
       release();
     }
+  }
+
+  /**
+   * Token by token on this thread, since the constraint lives here: the worker computes each next
+   * distribution (logits), the constraint picks among it, and the pick is appended. Each token costs
+   * one model run, as in the worker's own loop, plus a message each way.
+   */
+  private async generateConstrained(options: GenerateOptions, constraint: TokenConstraint): Promise<GenerateResult> {
+    const { contextLength } = this.engine.info;
+    const limit = this.engine.tokenizer.size;
+    const stops = new Set(options.stopTokenIds);
+    const random = seededRandom(options.seed ?? (Math.random() * 2 ** 32) >>> 0);
+    const generated: number[] = [];
+    let constrained = true;
+    while (generated.length < options.maxTokens) {
+      if (this.held.length >= contextLength) return { tokens: generated, finishReason: 'context' };
+      if (options.signal?.aborted) throw new ModelError('cancelled', 'cancelled');
+      const logits = await this.logits();
+      let token = constrained ? chooseAllowed(logits, constraint, options, random, limit) : undefined;
+      if (token === undefined) {
+        constrained = false;
+        token = chooseToken(logits, options, random, limit);
+      } else {
+        constraint.accept(token);
+      }
+      await this.append([token]);
+      generated.push(token);
+      options.onToken?.(token);
+      if (stops.has(token)) return { tokens: generated, finishReason: 'stop' };
+    }
+    return { tokens: generated, finishReason: 'length' };
   }
 
   async truncate(length: number): Promise<void> {

@@ -23,6 +23,8 @@ export interface LoadResult {
   readonly device: 'cpu' | 'cuda';
   readonly deviceNote?: string;
   readonly hasPositionIds: boolean;
+  /** The graph takes `past_input_ids` (a copy path over the ids already read). */
+  readonly hasCopyPath: boolean;
 }
 
 export interface WireGenerateOptions {

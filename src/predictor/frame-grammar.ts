@@ -1,0 +1,200 @@
+/**
+ * Frame-grammar decoding: at each token, only a continuation that keeps the frame well-formed is
+ * allowed, so "valid format" is a property of the decoder, not luck of the model. The grammar is the
+ * one our tracer writes (cwm-trace-format.md):
+ *
+ *   EVENT(call|line) {"name": "value", ...} <|action_sep|> SOURCE LINE \n <|frame_sep|>
+ *   EVENT(return|exception) <|action_sep|> SOURCE LINE \n <|arg_sep|> "value" <|frame_sep|>
+ *   or an end-of-text token where a frame would start.
+ *
+ * with JSON exactly as Python's json.dumps writes it (", " and ": ", ASCII only, \uXXXX escapes), and
+ * these restrictions from the program (program-facts.ts) and the frames before:
+ * - a key is a name of the scope the frame runs in (a call frame: any function's def or lambda line
+ *   names), at most once per frame;
+ * - ".." only in a line frame, only for a name the previous call/line frame held; no value is empty;
+ * - the action is a line of the prompt: a def/class/lambda line for a call frame, else a line of the
+ *   scope the frame runs in (every executable line when that scope is unknown).
+ *
+ * The checker works on bytes, so a BPE token that spans several parts (`", "` or `"}`) is checked as
+ * a whole, and it never looks ahead: a token is allowed when the frame can still be completed after it.
+ */
+import type { TokenConstraint } from '../model/constraint';
+import type { FrameEvent } from '../trace/frame';
+import { pyJsonString } from '../trace/pyjson';
+import { SPECIAL_TOKENS as T, SpecialToken } from '../trace/tokens';
+import type { FrameRules } from './program-facts';
+import type { TokenTable } from './token-bytes';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+const EVENTS: ReadonlyMap<string, FrameEvent> = new Map([
+  [T.callSep, 'call'],
+  [T.lineSep, 'line'],
+  [T.returnSep, 'return'],
+  [T.exceptionSep, 'exception'],
+]);
+
+type Phase =
+  | { readonly k: 'event' }
+  | { readonly k: 'special'; readonly token: SpecialToken; readonly then: Phase }
+  | { readonly k: 'literal'; readonly bytes: readonly number[]; readonly at: number; readonly then: Phase }
+  | { readonly k: 'object-open' }
+  | { readonly k: 'object-first' }
+  | { readonly k: 'object-next' }
+  | { readonly k: 'key'; readonly text: string }
+  /** `head`: the value's first characters (up to 3), enough to tell "..". escape: 0 none, 1 after a
+   *  backslash, 2-5 hex digits of \uXXXX still to come. */
+  | { readonly k: 'value'; readonly key: string | undefined; readonly head: string; readonly escape: number }
+  | { readonly k: 'line'; readonly candidates: readonly number[]; readonly at: number; readonly then: Phase }
+  | { readonly k: 'done' };
+
+interface State {
+  readonly phase: Phase;
+  readonly event: FrameEvent | undefined;
+  readonly used: readonly string[];
+}
+
+const encoder = new TextEncoder();
+
+export class FrameGrammar implements TokenConstraint {
+  private state: State = { phase: { k: 'event' }, event: undefined, used: [] };
+  private readonly lineBytes = new Map<number, Uint8Array>();
+  private readonly keys: { readonly call: ReadonlySet<string>; readonly other: ReadonlySet<string> };
+
+  constructor(
+    private readonly table: TokenTable,
+    private readonly rules: FrameRules,
+    private readonly endTokenIds: ReadonlySet<number>,
+  ) {
+    // Keys as json.dumps writes them inside the quotes (a non-ASCII name is \u-escaped).
+    const written = (names: ReadonlySet<string>): ReadonlySet<string> => new Set([...names].map((name) => pyJsonString(name).slice(1, -1)));
+    this.keys = { call: written(rules.calls.names), other: written(rules.current.names) };
+  }
+
+  /** The event the frame has, once its first token is in. */
+  get event(): FrameEvent | undefined {
+    return this.state.event;
+  }
+
+  get complete(): boolean {
+    return this.state.phase.k === 'done';
+  }
+
+  allows(id: number): boolean {
+    return this.next(this.state, id) !== undefined;
+  }
+
+  accept(id: number): void {
+    const next = this.next(this.state, id);
+    if (!next) throw new Error(`token ${id} does not continue the frame`);
+    this.state = next;
+  }
+
+  private next(state: State, id: number): State | undefined {
+    if (state.phase.k === 'done') return undefined;
+    if (this.endTokenIds.has(id)) return state.phase.k === 'event' ? { ...state, phase: { k: 'done' } } : undefined;
+    const added = this.table.added.get(id);
+    if (added !== undefined) return this.special(state, added);
+    const bytes = this.table.bytes[id];
+    if (!bytes || bytes.length === 0) return undefined;
+    let current: State | undefined = state;
+    for (let i = 0; i < bytes.length && current; i++) current = this.byte(current, bytes[i]);
+    return current;
+  }
+
+  private special(state: State, token: string): State | undefined {
+    const phase = state.phase;
+    if (phase.k === 'event') {
+      const event = EVENTS.get(token);
+      if (!event) return undefined;
+      const start: Phase =
+        event === 'call' || event === 'line'
+          ? { k: 'object-open' }
+          : { k: 'special', token: T.actionSep, then: this.linePhase(event, { k: 'special', token: T.argSep, then: { k: 'literal', bytes: [QUOTE], at: 0, then: { k: 'value', key: undefined, head: '', escape: 0 } } }) };
+      return { phase: start, event, used: [] };
+    }
+    if (phase.k === 'special' && phase.token === token) return { ...state, phase: phase.then };
+    return undefined;
+  }
+
+  private byte(state: State, b: number): State | undefined {
+    const phase = state.phase;
+    const go = (next: Phase): State => ({ ...state, phase: next });
+    switch (phase.k) {
+      case 'literal': {
+        if (phase.bytes[phase.at] !== b) return undefined;
+        return go(phase.at + 1 === phase.bytes.length ? phase.then : { ...phase, at: phase.at + 1 });
+      }
+      case 'object-open':
+        return b === 0x7b ? go({ k: 'object-first' }) : undefined; // {
+      case 'object-first':
+        if (b === QUOTE) return go({ k: 'key', text: '' });
+        return b === 0x7d ? go(this.afterLocals(state)) : undefined; // }
+      case 'object-next':
+        if (b === 0x2c) return go({ k: 'literal', bytes: [0x20, QUOTE], at: 0, then: { k: 'key', text: '' } }); // , "
+        return b === 0x7d ? go(this.afterLocals(state)) : undefined;
+      case 'key': {
+        const keys = state.event === 'call' ? this.keys.call : this.keys.other;
+        if (b === QUOTE) {
+          if (!keys.has(phase.text) || state.used.includes(phase.text)) return undefined;
+          const value: Phase = { k: 'value', key: phase.text, head: '', escape: 0 };
+          return { ...state, used: [...state.used, phase.text], phase: { k: 'literal', bytes: [0x3a, 0x20, QUOTE], at: 0, then: value } }; // : "
+        }
+        if (b < 0x20 || b > 0x7e) return undefined;
+        const text = phase.text + String.fromCharCode(b);
+        for (const key of keys) if (key.startsWith(text) && !state.used.includes(key)) return go({ k: 'key', text });
+        return undefined;
+      }
+      case 'value':
+        return this.valueByte(state, phase, b);
+      case 'line': {
+        if (b === NEWLINE) {
+          return phase.candidates.some((index) => this.bytesOfLine(index).length === phase.at) ? go(phase.then) : undefined;
+        }
+        const candidates = phase.candidates.filter((index) => this.bytesOfLine(index)[phase.at] === b);
+        return candidates.length > 0 ? go({ ...phase, candidates, at: phase.at + 1 }) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private valueByte(state: State, phase: Extract<Phase, { k: 'value' }>, b: number): State | undefined {
+    const go = (next: Phase): State => ({ ...state, phase: next });
+    if (phase.escape === 1) {
+      if (b === 0x75) return go({ ...phase, escape: 2 }); // \u
+      return '"\\/bfnrt'.includes(String.fromCharCode(b)) ? go({ ...phase, escape: 0 }) : undefined;
+    }
+    if (phase.escape >= 2) {
+      if (!/[0-9a-fA-F]/.test(String.fromCharCode(b))) return undefined;
+      return go({ ...phase, escape: phase.escape === 5 ? 0 : phase.escape + 1 });
+    }
+    if (b === QUOTE) {
+      if (phase.head === '') return undefined; // no repr is empty
+      if (phase.head === '..' && (phase.key === undefined || state.event !== 'line' || !this.rules.unchanged.has(phase.key))) return undefined;
+      return go(phase.key === undefined ? { k: 'special', token: T.frameSep, then: { k: 'done' } } : { k: 'object-next' });
+    }
+    if (b < 0x20 || b > 0x7e) return undefined; // json.dumps writes ASCII only
+    const head = phase.head.length < 3 ? phase.head + String.fromCharCode(b) : phase.head;
+    return go({ ...phase, head, escape: b === BACKSLASH ? 1 : 0 });
+  }
+
+  private afterLocals(state: State): Phase {
+    return { k: 'special', token: T.actionSep, then: this.linePhase(state.event as FrameEvent, { k: 'special', token: T.frameSep, then: { k: 'done' } }) };
+  }
+
+  private linePhase(event: FrameEvent, then: Phase): Phase {
+    const scope = event === 'call' ? this.rules.calls : this.rules.current;
+    return { k: 'line', candidates: [...scope.lines], at: 0, then };
+  }
+
+  private bytesOfLine(index: number): Uint8Array {
+    let bytes = this.lineBytes.get(index);
+    if (!bytes) {
+      bytes = encoder.encode(this.rules.lines[index] ?? '');
+      this.lineBytes.set(index, bytes);
+    }
+    return bytes;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * What the prompt's source allows a frame to say, for frame-grammar decoding (frame-grammar.ts): the
+ * lines an action may name and the names a frame's locals may have, per function. Read from the
+ * source alone (pysource.ts, line-names.ts), so nothing of the program runs.
+ *
+ * The sets are deliberately generous where Python's rules are subtle: a function's names are every
+ * variable name on its own lines (parameters, assigned names, but also free variables of a closure and
+ * globals it reads), so the real frame is always among what the grammar allows, and the model picks.
+ */
+import type { FrameEvent, TraceFrame } from '../trace/frame';
+import { uniqueNames } from '../trace/line-names';
+import { PyFunction, scanPython } from '../trace/pysource';
+
+/** Where a frame may be: the lines it may name and the local names it may hold. */
+export interface Scope {
+  /** 0-based indices into ProgramFacts.lines. */
+  readonly lines: ReadonlySet<number>;
+  readonly names: ReadonlySet<string>;
+}
+
+/** What the frame about to be written may say. */
+export interface FrameRules {
+  /** Lines and names of a call frame. */
+  readonly calls: Scope;
+  /** The scope a line, return or exception frame runs in. */
+  readonly current: Scope;
+  /** The source lines, by index as the scopes count them. */
+  readonly lines: readonly string[];
+  /** Names a line frame may write as "..": the previous frame's, when it was a call or line frame. */
+  readonly unchanged: ReadonlySet<string>;
+}
+
+/** A frame of the trace so far, or what is known of a malformed one (its event, if any). */
+export interface FrameSoFar {
+  readonly event?: FrameEvent;
+  readonly frame?: TraceFrame;
+}
+
+export class ProgramFacts {
+  /** The prompt source's physical lines, as a frame writes them (no line terminator). */
+  readonly lines: readonly string[];
+  /** Lines a statement can start on: neither blank nor only a comment. */
+  readonly executable: Scope;
+  /**
+   * Lines a call frame can name (def, class and lambda lines) and the names it can hold: any name of
+   * the program, since a resumed generator's call frame holds its body's locals, not only parameters.
+   */
+  readonly calls: Scope;
+  /** The scope of each function whose def line has this exact text (one text may define several). */
+  private readonly byDefLine = new Map<string, Scope>();
+  private readonly byLambdaLine = new Map<string, Scope>();
+
+  constructor(source: string) {
+    const scanned = scanPython(source);
+    this.lines = scanned.lines;
+    const executable = new Set<number>();
+    scanned.lines.forEach((line, index) => {
+      const stripped = line.trim();
+      if (stripped !== '' && !stripped.startsWith('#')) executable.add(index);
+    });
+    const allNames = new Set<string>();
+    for (const index of executable) for (const name of uniqueNames(this.lines[index])) allNames.add(name);
+    this.executable = { lines: executable, names: allNames };
+
+    const callLines = new Set<number>();
+    const functions = scanned.functions;
+    functions.forEach((fn, index) => {
+      const scope = functionScope(functions, index, executable, this.lines);
+      const text = this.lines[fn.defLine - 1];
+      this.byDefLine.set(text, union(this.byDefLine.get(text), scope));
+      callLines.add(fn.defLine - 1);
+    });
+    for (const index of executable) {
+      const text = this.lines[index];
+      if (!/\blambda\b/.test(text)) continue;
+      // A lambda's frame names its own line; its parameters are among the names on it.
+      const scope: Scope = { lines: new Set([index]), names: new Set(uniqueNames(text)) };
+      this.byLambdaLine.set(text, union(this.byLambdaLine.get(text), scope));
+      callLines.add(index);
+    }
+    this.calls = { lines: callLines, names: allNames };
+  }
+
+  /**
+   * The scope a call frame naming this line opens, or undefined when the line is no def, class or
+   * lambda line of the source. A line that is both (a def whose default is a lambda) opens either.
+   */
+  scopeOfCall(source: string): Scope | undefined {
+    const def = this.byDefLine.get(source);
+    const lambda = this.byLambdaLine.get(source);
+    return def && lambda ? union(def, lambda) : (def ?? lambda);
+  }
+}
+
+/**
+ * The rules for the frame after `history`: the scope it runs in follows the calls and returns written
+ * so far (a call opens the scope of the function its line defines, a return closes one). Where that
+ * cannot be known (a malformed call, a line that defines nothing), every executable line and name is
+ * allowed.
+ */
+export function frameRules(facts: ProgramFacts, history: readonly FrameSoFar[]): FrameRules {
+  const stack: Array<Scope | undefined> = [];
+  for (const step of history) {
+    const event = step.frame?.event ?? step.event;
+    if (event === 'call') stack.push(step.frame ? facts.scopeOfCall(step.frame.source) : undefined);
+    else if (event === 'return') stack.pop();
+  }
+  const previous = history[history.length - 1]?.frame;
+  const unchanged = previous && 'locals' in previous ? new Set(previous.locals.map(([name]) => name)) : new Set<string>();
+  return { calls: facts.calls, current: stack[stack.length - 1] ?? facts.executable, lines: facts.lines, unchanged };
+}
+
+/** The lines and names of one function's own body: its nested functions' bodies belong to them. */
+function functionScope(functions: readonly PyFunction[], index: number, executable: ReadonlySet<number>, lines: readonly string[]): Scope {
+  const fn = functions[index];
+  const own = new Set<number>();
+  for (let line = fn.defLine; line <= fn.lastLine; line++) if (executable.has(line - 1)) own.add(line - 1);
+  for (const nested of functions) {
+    if (nested.parent !== index) continue;
+    // The nested def (and its decorators) runs in this function; its body does not.
+    for (let line = nested.defLine + 1; line <= nested.lastLine; line++) own.delete(line - 1);
+  }
+  const names = new Set<string>();
+  for (const line of own) for (const name of uniqueNames(lines[line])) names.add(name);
+  return { lines: own, names };
+}
+
+function union(a: Scope | undefined, b: Scope): Scope {
+  if (!a) return b;
+  return { lines: new Set([...a.lines, ...b.lines]), names: new Set([...a.names, ...b.names]) };
+}
