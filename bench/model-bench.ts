@@ -13,8 +13,12 @@
  *   kv-reuse     one sequence; each frame generates only its own tokens (the engine's way)
  *   re-prompt    a fresh sequence per frame holding the whole prefix, then the frame (Meta's demo's way)
  *   score        the whole real trace teacher-forced in one scoring pass
+ *   grammar      each frame generated under the frame grammar (the product's decoding on the ONNX
+ *                backend), then cut and the real frame appended, as the evaluation's steps do
  *
- * Ratios: re-prompt / kv-reuse per frame, and decoding the trace step by step (kv-reuse) / score.
+ * Ratios: re-prompt / kv-reuse per frame, decoding the trace step by step (kv-reuse) / score, and the
+ * grammar's cost per generated token over kv-reuse's (a constrained frame may end before the real
+ * frame's length, so frames are not comparable there, tokens are).
  * The default model is the bundled one when the checkout has it, else the tiny test fixture.
  */
 import * as fs from 'node:fs';
@@ -23,8 +27,13 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ModelBackend } from '../src/model/backend';
 import { openOnnxEngine } from '../src/model/onnx/engine';
+import { FrameGrammar } from '../src/predictor/frame-grammar';
 import { buildPromptTokens } from '../src/predictor/prompt-tokens';
 import { encodeFrameTokens } from '../src/predictor/frame-tokens';
+import { frameRules, ProgramFacts } from '../src/predictor/program-facts';
+import { tokenTable } from '../src/predictor/token-bytes';
+import type { TraceFrame } from '../src/trace/frame';
+import { SPECIAL_TOKENS as T } from '../src/trace/tokens';
 import { startTrace } from '../src/runtime/tracer';
 import { buildPromptProgram } from '../src/trace/prompt';
 
@@ -87,7 +96,14 @@ function parseOptions(argv: readonly string[]): Options {
 }
 
 /** The prompt's tokens and each real frame's tokens, as the model would read them. */
-async function realTrace(engine: ModelBackend, options: Options): Promise<{ prompt: number[]; frames: number[][] }> {
+interface RealTrace {
+  readonly prompt: number[];
+  readonly frames: number[][];
+  readonly traceFrames: TraceFrame[];
+  readonly source: string;
+}
+
+async function realTrace(engine: ModelBackend, options: Options): Promise<RealTrace> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nd-model-bench-'));
   const programPath = path.join(dir, 'sort.py');
   fs.writeFileSync(programPath, PROGRAM);
@@ -100,7 +116,31 @@ async function realTrace(engine: ModelBackend, options: Options): Promise<{ prom
   return {
     prompt: [...buildPromptTokens(tokenizer, program).prompt],
     frames: frames.map((frame, i) => [...encodeFrameTokens(tokenizer, frame, frames[i - 1]).tokens]),
+    traceFrames: frames,
+    source: program.source,
   };
+}
+
+/** Each frame under the frame grammar, then the real frame in its place; returns [ms, tokens generated]. */
+async function grammarSteps(engine: ModelBackend, trace: RealTrace): Promise<[number, number]> {
+  const { tokenizer, info } = engine;
+  const facts = new ProgramFacts(trace.source);
+  const table = tokenTable(tokenizer);
+  const stops = [tokenizer.special(T.frameSep), ...info.eosTokenIds];
+  const seq = await engine.createSequence(trace.prompt);
+  let generated = 0;
+  const start = performance.now();
+  for (let k = 0; k < trace.frames.length; k++) {
+    const constraint = new FrameGrammar(table, frameRules(facts, trace.traceFrames.slice(0, k).map((frame) => ({ frame }))), new Set(info.eosTokenIds));
+    const before = seq.length;
+    const result = await seq.generate({ maxTokens: trace.frames[k].length, stopTokenIds: stops, constraint });
+    generated += result.tokens.length;
+    await seq.truncate(before);
+    await seq.append(trace.frames[k]);
+  }
+  const ms = performance.now() - start;
+  seq.dispose();
+  return [ms, generated];
 }
 
 async function kvReuse(engine: ModelBackend, prompt: number[], frames: number[][]): Promise<number> {
@@ -143,28 +183,36 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const engine = await openOnnxEngine(options.model, { executionProvider: 'cpu' });
   try {
-    const { prompt, frames } = await realTrace(engine, options);
+    const trace = await realTrace(engine, options);
+    const { prompt, frames } = trace;
     const traceTokens = frames.reduce((sum, frame) => sum + frame.length, 0);
     console.log(`model: ${engine.info.name} (${options.model}), ${engine.info.device}, ${os.cpus().length} cores`);
     console.log(`trace: ${frames.length} real frames, ${traceTokens} tokens after a ${prompt.length}-token prompt; median of ${options.repeats} repeats`);
     // One untimed round warms the session's allocations up.
     await kvReuse(engine, prompt, frames.slice(0, 5));
-    const times = { kv: [] as number[], re: [] as number[], score: [] as number[] };
+    const times = { kv: [] as number[], re: [] as number[], score: [] as number[], grammar: [] as number[] };
+    let grammarTokens = 0;
     for (let r = 0; r < options.repeats; r++) {
       times.kv.push(await kvReuse(engine, prompt, frames));
       times.re.push(await rePrompt(engine, prompt, frames));
       times.score.push(await scoreOnce(engine, prompt, frames));
+      const [ms, tokens] = await grammarSteps(engine, trace);
+      times.grammar.push(ms);
+      grammarTokens = tokens;
     }
     const kv = median(times.kv);
     const re = median(times.re);
     const score = median(times.score);
+    const grammar = median(times.grammar);
     const perFrame = (ms: number): string => `${(ms / frames.length).toFixed(2)} ms/frame`;
     console.log('');
     console.log(`kv-reuse   ${perFrame(kv).padStart(16)}   ${((traceTokens / kv) * 1000).toFixed(0)} tokens/s generated`);
     console.log(`re-prompt  ${perFrame(re).padStart(16)}   (whole prefix re-read every frame, as Meta's demo does)`);
     console.log(`score      ${`${score.toFixed(1)} ms`.padStart(16)}   whole trace in one pass, ${((traceTokens / score) * 1000).toFixed(0)} tokens/s`);
+    console.log(`grammar    ${perFrame(grammar).padStart(16)}   ${((grammarTokens / grammar) * 1000).toFixed(0)} tokens/s generated (${grammarTokens} tokens; each frame cut and the real one appended)`);
     console.log('');
     console.log(`ratio re-prompt / kv-reuse, per frame:             ${(re / kv).toFixed(1)}x`);
+    console.log(`ratio grammar / kv-reuse, per generated token:     ${(grammar / grammarTokens / (kv / traceTokens)).toFixed(2)}x`);
     console.log(`ratio step-by-step decoding / one scoring pass:     ${(kv / score).toFixed(1)}x`);
   } finally {
     await engine.close();

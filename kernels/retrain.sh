@@ -3,7 +3,12 @@
 # generate programs -> trace them with our tracer -> train the tokenizer -> tokenize -> train -> export.
 #
 #   bash kernels/retrain.sh            # everything, into build/train/ and then models/cwm-tiny/
-#   STEPS=1200 THREADS=2 bash kernels/retrain.sh   # a shorter last stage
+#   STEPS=1200 THREADS=2 bash kernels/retrain.sh   # a shorter third stage
+#   STAGE4_MINUTES=60 bash kernels/retrain.sh      # the copy-path stage stops after an hour
+#
+# Stage 4 checkpoints itself every 5 minutes into build/train/run4/checkpoint.pt; a run that was
+# stopped goes on where it stopped when the same command is run again (earlier stages whose
+# weights.npz exist are not run again).
 #
 # Needs: the project built (npm ci && npm run build), Python 3.8+ as python3 for the programs, and
 # Debian's python3-torch, libopenblas0-pthread, python3-onnx and python3-numpy for /usr/bin/python3.
@@ -16,6 +21,9 @@ SEED=${SEED:-1}
 COUNT=${COUNT:-14000}
 HELDOUT=${HELDOUT:-400}
 STEPS=${STEPS:-2400}
+STAGE4_STEPS=${STAGE4_STEPS:-3000}
+STAGE4_MINUTES=${STAGE4_MINUTES:-0}
+STAGE4_PROGRAMS=${STAGE4_PROGRAMS:-4000}
 THREADS=${THREADS:-2}
 CRUXEVAL=${CRUXEVAL:-../shared/data/cruxeval-dev.jsonl}
 OUT=build/train
@@ -44,22 +52,40 @@ cat "$OUT/train.jsonl" "$OUT/train-renamed.jsonl" > "$OUT/train-mixed.jsonl"
 node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/train.jsonl" "$OUT/train"
 node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/train-mixed.jsonl" "$OUT/train-mixed"
 node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/heldout.jsonl" "$OUT/heldout"
+# Stages 1-3 train the plain decoder (no copy path): the bundled model's base.
 # Stage 1: large batches on the generated traces; its schedule is planned for 640 steps, cut at 400.
-"$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train" --heldout "$OUT/heldout" --steps 640 --stop-at 400 \
-  --threads "$THREADS" --out "$OUT/run1"
+[ -f "$OUT/run1/run.json" ] || "$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train" --heldout "$OUT/heldout" --steps 640 --stop-at 400 \
+  --copy-dim 0 --threads "$THREADS" --out "$OUT/run1"
 # Stage 2: from stage 1's weights, small batches (more updates) on the mixed traces.
-"$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train-mixed" --heldout "$OUT/heldout" --init "$OUT/run1/weights.npz" \
+[ -f "$OUT/run2/run.json" ] || "$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train-mixed" --heldout "$OUT/heldout" --init "$OUT/run1/weights.npz" \
   --steps 1400 --tokens-per-batch 2048 --lr 1.5e-3 --warmup 20 --eval-every 200 --heldout-traces 100 \
-  --threads "$THREADS" --out "$OUT/run2"
+  --copy-dim 0 --threads "$THREADS" --out "$OUT/run2"
 # Stage 3: from stage 2's weights, the same data for a second, longer schedule with a lower peak.
-"$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train-mixed" --heldout "$OUT/heldout" --init "$OUT/run2/weights.npz" \
+[ -f "$OUT/run3/run.json" ] || "$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train-mixed" --heldout "$OUT/heldout" --init "$OUT/run2/weights.npz" \
   --steps "$STEPS" --tokens-per-batch 2048 --lr 1e-3 --warmup 20 --eval-every 200 --heldout-traces 100 \
-  --threads "$THREADS" --out "$OUT/run3"
-(cd kernels && "$TORCH_PYTHON" export_model.py --run "../$OUT/run3" --tokenizer "../$OUT/tokenizer.json" --out ../models/cwm-tiny)
+  --copy-dim 0 --threads "$THREADS" --out "$OUT/run3"
+# Stage 4: stage 3's decoder gains the copy path (kernels/README.md) and a 2,048-token context: traces
+# of the first STAGE4_PROGRAMS programs and their renamed copies, every 4th step a row of traces packed
+# to 2,048 tokens (the global layers' longer positions), every 10th step the copy task.
+python3 - "$OUT" "$STAGE4_PROGRAMS" <<'PY'
+import json, sys
+out, count = sys.argv[1], int(sys.argv[2])
+ids = {json.loads(line)['id'] for line in list(open(f'{out}/programs.jsonl'))[:count]}
+for name in ('train', 'train-renamed'):
+    with open(f'{out}/{name}.jsonl') as rows, open(f'{out}/{name}-stage4.jsonl', 'w') as kept:
+        kept.writelines(line for line in rows if json.loads(line)['id'] in ids)
+PY
+cat "$OUT/train-stage4.jsonl" "$OUT/train-renamed-stage4.jsonl" > "$OUT/train-stage4-mixed.jsonl"
+node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/train-stage4-mixed.jsonl" "$OUT/train-stage4-mixed"
+"$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train-stage4-mixed" --heldout "$OUT/heldout" --init "$OUT/run3/weights.npz" \
+  --seq-len 2048 --pack-every 4 --copy-every 10 --steps "$STAGE4_STEPS" --max-minutes "$STAGE4_MINUTES" \
+  --tokens-per-batch 2048 --lr 1e-3 --warmup 30 --eval-every 200 --heldout-traces 100 \
+  --resume --threads "$THREADS" --out "$OUT/run4"
+(cd kernels && "$TORCH_PYTHON" export_model.py --run "../$OUT/run4" --tokenizer "../$OUT/tokenizer.json" --out ../models/cwm-tiny)
 mkdir -p kernels/runs/cwm-tiny
-for stage in 1 2 3; do
+for stage in 1 2 3 4; do
   cp "$OUT/run$stage/run.json" "kernels/runs/cwm-tiny/stage$stage-run.json"
   cp "$OUT/run$stage/log.jsonl" "kernels/runs/cwm-tiny/stage$stage-log.jsonl"
 done
-cp "$OUT/run3/reference.json" test/fixtures/models/cwm-tiny-reference.json
+cp "$OUT/run4/reference.json" test/fixtures/models/cwm-tiny-reference.json
 echo "retrain: models/cwm-tiny rebuilt; measure it with: node dist/cli.js eval --data $CRUXEVAL" >&2

@@ -31,12 +31,14 @@ traces side by side: = where a predicted step equals the real one, ≠ and what 
   --max-steps N      most steps on either side (default 200)
   --python PATH      interpreter for the real run (default: python3 on PATH)
   --width N          columns to fit the table in (default: the terminal's, or 120)
+  --no-grammar       let the model write anything (default: a model folder's output is held to
+                     the frame grammar)
 ${MODEL_USAGE}
 
 Exit status: 0 compared (whether or not the traces agree), 1 the program or the model could not be
 used, 2 a usage error, 130 interrupted.`;
 
-const OPTIONS: OptionSpec[] = [...['entry', 'args', 'max-steps', 'python', 'width'].map((name) => ({ name, value: true })), ...MODEL_OPTIONS];
+const OPTIONS: OptionSpec[] = [...['entry', 'args', 'max-steps', 'python', 'width'].map((name) => ({ name, value: true })), ...MODEL_OPTIONS, { name: 'no-grammar', value: false }];
 
 export async function compareCommand(argv: readonly string[], io: Io, onStop: (stop: () => void) => void): Promise<number> {
   const args = parseArgs(argv, OPTIONS);
@@ -69,7 +71,7 @@ export async function compareCommand(argv: readonly string[], io: Io, onStop: (s
   let predictor: Predictor | undefined;
   try {
     io.err(`neural-debug: model ${model.info.name} on ${model.info.device}\n`);
-    predictor = await Predictor.open(model, program);
+    predictor = await Predictor.open(model, program, {}, { grammar: !args.flags.has('no-grammar') });
     const started = Date.now();
     // A large remote model takes seconds a frame: show the count on a terminal, then clear the line.
     const tty = process.stderr.isTTY === true;

@@ -29,6 +29,8 @@ format. Nothing of FILE is executed.
   --temperature T    0 (default) decodes greedily; above 0 samples
   --top-p P          nucleus sampling mass (default 0.95 when sampling)
   --seed N           seed for sampling, to replay a run
+  --no-grammar       let the model write anything (by default a model folder's output is held to
+                     the frame grammar: every frame well-formed, lines and names from FILE)
   --python PATH      interpreter that binds --args to a marked entry's parameters by parsing
                      literals only (default: python3 on PATH); none of FILE runs
 ${MODEL_USAGE}
@@ -40,6 +42,7 @@ const OPTIONS: OptionSpec[] = [
   ...['entry', 'args', 'format', 'max-steps', 'max-frame-tokens', 'temperature', 'top-p', 'seed', 'python'].map((name) => ({ name, value: true })),
   ...MODEL_OPTIONS,
   { name: 'prompt', value: false },
+  { name: 'no-grammar', value: false },
 ];
 
 type Format = 'cwm' | 'json';
@@ -78,7 +81,7 @@ export async function predictCommand(argv: readonly string[], io: Io, onStop: (s
     io.err(`neural-debug: model ${model.info.name} on ${model.info.device}\n`);
     if (model.info.deviceNote) io.err(`neural-debug: ${model.info.deviceNote}\n`);
     if (args.flags.has('prompt') && format === 'cwm') io.out(displayFrameText(promptText(program.source)) + '\n');
-    return await predictSteps(model, program, entryLocals, { format, maxSteps, maxTokensPerFrame, sampling: { temperature, topP, ...(seed !== undefined ? { seed } : {}) }, signal: controller.signal }, io);
+    return await predictSteps(model, program, entryLocals, { format, maxSteps, maxTokensPerFrame, grammar: !args.flags.has('no-grammar'), sampling: { temperature, topP, ...(seed !== undefined ? { seed } : {}) }, signal: controller.signal }, io);
   } finally {
     await model.close();
   }
@@ -88,6 +91,7 @@ interface PredictRun {
   readonly format: Format;
   readonly maxSteps: number;
   readonly maxTokensPerFrame: number;
+  readonly grammar: boolean;
   readonly sampling: { readonly temperature: number; readonly topP: number; readonly seed?: number };
   readonly signal: AbortSignal;
 }
@@ -97,6 +101,7 @@ async function predictSteps(model: ModelBackend, program: PromptProgram, entryLo
   const printer = new StepPrinter(run.format, program, io);
   const predictor = new Predictor(model, sequence, {
     maxTokensPerFrame: run.maxTokensPerFrame,
+    grammar: run.grammar,
     sampling: run.sampling,
     onProgress: (progress) => printer.progress(progress.pieces),
     onStep: (step) => printer.step(step),

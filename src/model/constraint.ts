@@ -11,6 +11,8 @@ export interface TokenConstraint {
   allows(id: number): boolean;
   /** Records that `id` (which allows() accepted) was generated. */
   accept(id: number): void;
+  /** Told before each token how many the generation may still take, so that it can end in time. */
+  tokensLeft?(count: number): void;
 }
 
 /** Candidates tried in order of the model's preference before the whole vocabulary is checked at once. */

@@ -17,6 +17,10 @@
  *
  * The checker works on bytes, so a BPE token that spans several parts (`", "` or `"}`) is checked as
  * a whole, and it never looks ahead: a token is allowed when the frame can still be completed after it.
+ *
+ * A frame must also end within its token budget (a small model can repeat `1, 1, 1, ...` inside a value
+ * forever): once the tokens left come down to what closing the frame may take, an open value or
+ * locals object may only be closed.
  */
 import type { TokenConstraint } from '../model/constraint';
 import type { FrameEvent } from '../trace/frame';
@@ -59,6 +63,8 @@ const encoder = new TextEncoder();
 
 export class FrameGrammar implements TokenConstraint {
   private state: State = { phase: { k: 'event' }, event: undefined, used: [] };
+  /** The budget is nearly spent: values and the locals object may only close. */
+  private closing = false;
   private readonly lineBytes = new Map<number, Uint8Array>();
   private readonly keys: { readonly call: ReadonlySet<string>; readonly other: ReadonlySet<string> };
 
@@ -82,7 +88,37 @@ export class FrameGrammar implements TokenConstraint {
   }
 
   allows(id: number): boolean {
-    return this.next(this.state, id) !== undefined;
+    const next = this.next(this.state, id);
+    return next !== undefined && (!this.closing || this.closes(id));
+  }
+
+  tokensLeft(count: number): void {
+    this.closing = count <= this.closingCost();
+  }
+
+  /**
+   * Tokens that closing the frame from here may take, at worst: the end of a value and of the object,
+   * the separators, and the longest line the action may still name at a byte a token (the grammar lets
+   * the model spell a line in any pieces it likes).
+   */
+  private closingCost(): number {
+    const phase = this.state.phase;
+    if (phase.k !== 'value' && phase.k !== 'object-next' && phase.k !== 'object-first') return 0;
+    if (phase.k === 'value' && phase.key === undefined) return 3;
+    const scope = this.state.event === 'call' ? this.rules.calls : this.rules.current;
+    let longest = 0;
+    for (const index of scope.lines) longest = Math.max(longest, this.bytesOfLine(index).length);
+    return 6 + longest;
+  }
+
+  /** While closing: in a value, a token that ends it; between locals, one that ends the object. */
+  private closes(id: number): boolean {
+    const phase = this.state.phase;
+    const first = this.table.bytes[id]?.[0];
+    // An empty value, an escape or a ".." (which may not end there) must first be written on.
+    if (phase.k === 'value') return phase.head === '' || phase.head === '.' || phase.head === '..' || phase.escape !== 0 || first === QUOTE;
+    if (phase.k === 'object-next' || phase.k === 'object-first') return first === 0x7d;
+    return true;
   }
 
   accept(id: number): void {

@@ -2,6 +2,7 @@
  * `neural-debug predict` and `neural-debug serve` as a user runs them: dist/cli.js in child
  * processes, on the fixture model in-process and through a real server on 127.0.0.1.
  */
+import * as fs from 'node:fs';
 import { strict as assert } from 'node:assert';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -18,7 +19,8 @@ const cli = runCli;
 const cliAsync = (args: readonly string[]): Promise<CliRun> => runCliAsync(args);
 
 const SUM_LIST = path.join(EXAMPLES, 'sum_list.py');
-const FIXTURE_RUN = ['predict', SUM_LIST, '--entry', 'main', '--model', TINY, '--device', 'cpu', '--max-steps', '4', '--max-frame-tokens', '24'];
+// Without the grammar: what the random weights write themselves (and what a server, unconstrained, writes too).
+const FIXTURE_RUN = ['predict', SUM_LIST, '--entry', 'main', '--model', TINY, '--device', 'cpu', '--max-steps', '4', '--max-frame-tokens', '24', '--no-grammar'];
 
 /** Starts `neural-debug serve` and resolves with its URL (the first line of its stdout). */
 function serve(args: readonly string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
@@ -59,6 +61,19 @@ describe('neural-debug predict', () => {
     assert.ok(steps.every((step) => Array.isArray(step.issues) && (step.issues as unknown[]).length > 0));
     assert.equal(run.status, 3);
     assert.match(run.stderr, /model tiny-cwm \(random weights, test fixture\) on cpu/);
+  });
+
+  it('holds an in-process model to the frame grammar: random weights write well-formed frames of the program', () => {
+    const run = cli(['predict', SUM_LIST, '--entry', 'main', '--model', TINY, '--device', 'cpu', '--max-steps', '6', '--max-frame-tokens', '64', '--format', 'json']);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    // A random model may spell a line byte by byte and run out of tokens: such a step is cut, not malformed.
+    const steps = lines.filter((line) => line.type === 'frame' && line.truncated === undefined);
+    assert.ok(steps.length >= 2, run.stdout);
+    const source = fs.readFileSync(SUM_LIST, 'utf8').split('\n');
+    for (const step of steps) {
+      assert.deepEqual(step.issues ?? [], [], JSON.stringify(step));
+      assert.ok(typeof step.source === 'string' && (source.includes(step.source) || step.source.startsWith('def main')), JSON.stringify(step));
+    }
   });
 
   it('prints the model\'s text as it comes in cwm format, with the prompt first on request', () => {

@@ -47,7 +47,8 @@ function withoutTimes(value: unknown): unknown {
 }
 
 const FOUR_ROWS = ROWS.filter((row) => ['sum', 'rev', 'boom', 'twice'].includes(row.id));
-const FIXTURE = ['--device', 'cpu', '--max-frame-tokens', '12', '--max-steps', '3', ...PYTHON];
+// Unconstrained, so that the same numbers come through a server (which cannot be constrained).
+const FIXTURE = ['--device', 'cpu', '--max-frame-tokens', '12', '--max-steps', '3', '--no-grammar', ...PYTHON];
 
 describe('neural-debug eval: usage and data errors', () => {
   let rows = '';
@@ -169,6 +170,24 @@ describe('neural-debug eval on the fixture model', () => {
       server.child.kill('SIGINT');
       await new Promise((resolve) => (server.child.exitCode !== null ? resolve(undefined) : server.child.once('exit', resolve)));
     }
+  });
+
+  test('with the frame grammar (the default in-process), both the constrained and the unconstrained numbers', () => {
+    const out = path.join(tempDir('nd-eval-'), 'grammar.json');
+    const run = cli(['eval', '--data', rows, '--model', TINY, '--device', 'cpu', '--max-frame-tokens', '64', '--max-steps', '3', '--no-free-running', ...PYTHON, '--json', out]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /\n +model \(frame grammar\) +model \(unconstrained\) +repeat previous frame +next line\n/);
+    const json = readJson(out);
+    assert.equal((json.options as Json).grammar, true);
+    const metrics = json.metrics as Record<string, Record<string, Json>>;
+    const steps = (json.steps as Json).measured as number;
+    for (const name of ['validFormat', 'actionMatch', 'stateMatch']) {
+      assert.equal(metrics.model[name].total, steps, name);
+      assert.equal(metrics.unconstrained[name].total, steps, name);
+    }
+    // Random weights write no valid frame on their own; held to the grammar, they write valid ones.
+    assert.equal(metrics.unconstrained.validFormat.hits, 0);
+    assert.ok((metrics.model.validFormat.hits as number) > steps / 2, JSON.stringify(metrics.model.validFormat));
   });
 
   test('skips a part on request, and says which', () => {

@@ -57,9 +57,30 @@ describe('the bundled model', () => {
         assert.ok(diff < 2e-3, `logits after position ${n - 4 + k} differ by ${diff}`);
         if (k < 3) await sequence.append([reference.tokens[n - 3 + k]]);
       }
+      // A step back and a fork carry the ids the copy path reads with the cache: the same logits again.
+      await sequence.truncate(n - 2);
+      const fork = await sequence.fork();
+      try {
+        const diff = maxAbsDiff(await (fork as LogitsSequence).logits(), reference.lastLogits[1]);
+        assert.ok(diff < 2e-3, `logits after a step back and a fork differ by ${diff}`);
+      } finally {
+        fork.dispose();
+      }
     } finally {
       sequence.dispose();
     }
+  });
+
+  it('has the copy path, and writes the entry\'s argument into the first call frame by copying it', async () => {
+    const config = JSON.parse(fs.readFileSync(path.join(BUNDLED, 'neural-debug-model.json'), 'utf8')) as { contextLength: number };
+    assert.ok(config.contextLength >= 2048, `context ${config.contextLength}`);
+    const out = execFileSync(process.execPath, [CLI, 'predict', path.join(EXAMPLES, 'long_words.py'), '--entry', 'f', '--args', "'a seldom seen phrase', 2", '--format', 'json', '--max-steps', '4', '--python', defaultPython()], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const frames = out.trim().split('\n').map((line) => JSON.parse(line) as { type: string; event?: string; locals?: Record<string, string> });
+    const call = frames.find((frame) => frame.type === 'frame' && frame.event === 'call' && frame.locals && 'text' in frame.locals);
+    assert.equal(call?.locals?.text, "'a seldom seen phrase'", out);
   });
 
   it('is the CLI default: predict with no --model runs it and ends the trace of a small program', () => {

@@ -146,6 +146,21 @@ describe('the frame grammar forbids what no trace holds', () => {
     assert.notEqual(refused([...main, callF], [T.lineSep, '{"xs":"1"}', T.actionSep, '    total = 0\n', T.frameSep]), -1);
   });
 
+  test('with its budget nearly spent, an open value may only close, and the object after it', () => {
+    const grammar = grammarAfter(tokenizer, facts, [...main, callF]);
+    for (const id of frameIds(tokenizer, [T.lineSep, '{"xs": "[1, 1, 1'])) grammar.accept(id);
+    const more = tokenizer.encodeText(', 1')[0];
+    const close = tokenizer.encodeText('"')[0];
+    grammar.tokensLeft(100);
+    assert.ok(grammar.allows(more) && grammar.allows(close));
+    grammar.tokensLeft(5);
+    assert.ok(!grammar.allows(more), 'the value may not grow');
+    assert.ok(grammar.allows(close));
+    grammar.accept(close);
+    assert.ok(!grammar.allows(tokenizer.encodeText(',')[0]), 'no further local');
+    assert.ok(grammar.allows(tokenizer.encodeText('}')[0]));
+  });
+
   test('actions: a line of the prompt, a def line for a call, the scope\'s lines otherwise', () => {
     assert.notEqual(refused([...main, callF], [T.lineSep, '{}', T.actionSep, '    total = 1\n', T.frameSep]), -1);
     assert.notEqual(refused(main, [T.callSep, '{}', T.actionSep, '    total = 0\n', T.frameSep]), -1);
