@@ -457,6 +457,7 @@ def main(argv):
         return entry
 
     last_step = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    recent = {}
     while state['step'] < last_step:
         step = state['step']
         if args.copy_only or (args.copy_every and step % args.copy_every == args.copy_every - 1):
@@ -482,8 +483,13 @@ def main(argv):
         state['seen_tokens'] += int(inputs.numel())
         state['step'] = step = step + 1
         elapsed = time.time() - started
+        recent.setdefault(kind, []).append(float(loss))
         if step % 10 == 0 or step == 1:
-            record({'step': step, 'epoch': state['epoch'], 'kind': kind, 'loss': round(float(loss), 4), 'lr': round(lr_at(step - 1), 6),
+            # The mean loss of each kind of step since the last line (one kind alone would always be
+            # the copy task, which falls on every tenth step).
+            losses = {f'loss_{name}': round(sum(values) / len(values), 4) for name, values in sorted(recent.items())}
+            recent.clear()
+            record({'step': step, 'epoch': state['epoch'], **losses, 'lr': round(lr_at(step - 1), 6),
                     'tokens': state['seen_tokens'], 'seconds': round(elapsed, 1), 'tokens_per_second': round(state['seen_tokens'] / elapsed)})
         if step % args.eval_every == 0 or step == last_step:
             record(heldout_entry(step))

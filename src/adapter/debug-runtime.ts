@@ -190,6 +190,7 @@ export class NeuralRuntime {
       const predictor = new Predictor(model, sequence, {
         maxTokensPerFrame: launch.maxTokensPerFrame,
         maxFramesPerCommand: launch.maxFramesPerCommand,
+        grammar: launch.grammar,
         sampling: launch.temperature > 0 ? { temperature: launch.temperature, topP: launch.topP, seed: launch.seed } : {},
       });
       await predictor.start(program, entryLocals ? { entryLocals } : {});

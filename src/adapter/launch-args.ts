@@ -32,6 +32,7 @@ export interface CwmLaunchArguments {
   readonly seed?: unknown;
   readonly maxTokensPerFrame?: unknown;
   readonly maxFramesPerCommand?: unknown;
+  readonly grammar?: unknown;
   readonly maxSteps?: unknown;
   readonly timeoutSeconds?: unknown;
   readonly maxOutputBytes?: unknown;
@@ -59,6 +60,8 @@ export interface ResolvedLaunch {
   readonly seed: number;
   readonly maxTokensPerFrame: number;
   readonly maxFramesPerCommand: number;
+  /** Frame-grammar decoding where the backend can constrain its output. */
+  readonly grammar: boolean;
   readonly limits: Partial<TraceLimits>;
 }
 
@@ -116,6 +119,7 @@ export function resolveLaunch(raw: CwmLaunchArguments, context: ResolveContext):
     seed: number(raw, 'seed', 0) ?? 0,
     maxTokensPerFrame: number(raw, 'maxTokensPerFrame', 16) ?? defaults.maxTokensPerFrame ?? 2048,
     maxFramesPerCommand: number(raw, 'maxFramesPerCommand', 1) ?? 2000,
+    grammar: bool(raw, 'grammar') ?? true,
     limits,
   };
 }

@@ -5,6 +5,7 @@
  * (a model runs one sequence at a time anyway), so a stop leaves whole rows only.
  */
 import { isCancelled, ModelBackend, ModelError } from '../model/backend';
+import { ProgramFacts } from '../predictor/program-facts';
 import { sameValues, ValueComparisonError } from '../runtime/same-values';
 import type { EndReason } from '../runtime/tracer';
 import { sameRepr } from '../trace/compare';
@@ -15,7 +16,6 @@ import { freeRun, FreeRun } from './free-running';
 import type { ModelJudgement } from './judge';
 import type { RealTrace } from './rows';
 import { planSteps, teacherForcedSteps } from './teacher-forced';
-import { ProgramFacts } from '../predictor/program-facts';
 
 export interface EvalOptions {
   /** Token budget of one predicted frame, teacher-forced and free-running. */

@@ -12,6 +12,8 @@
  * - a key is a name of the scope the frame runs in (a call frame: any function's def or lambda line
  *   names), at most once per frame;
  * - ".." only in a line frame, only for a name the previous call/line frame held; no value is empty;
+ * - a line frame holds every name its activation held before (a bound local stays bound), unless the
+ *   function can unbind one (`del`, `except ... as name`);
  * - the action is a line of the prompt: a def/class/lambda line for a call frame, else a line of the
  *   scope the frame runs in (every executable line when that scope is unknown).
  *
@@ -67,6 +69,8 @@ export class FrameGrammar implements TokenConstraint {
   private closing = false;
   private readonly lineBytes = new Map<number, Uint8Array>();
   private readonly keys: { readonly call: ReadonlySet<string>; readonly other: ReadonlySet<string> };
+  /** Keys a line frame must have written before its object may close. */
+  private readonly required: ReadonlySet<string>;
 
   constructor(
     private readonly table: TokenTable,
@@ -75,7 +79,8 @@ export class FrameGrammar implements TokenConstraint {
   ) {
     // Keys as json.dumps writes them inside the quotes (a non-ASCII name is \u-escaped).
     const written = (names: ReadonlySet<string>): ReadonlySet<string> => new Set([...names].map((name) => pyJsonString(name).slice(1, -1)));
-    this.keys = { call: written(rules.calls.names), other: written(rules.current.names) };
+    this.keys = { call: written(rules.calls.names), other: written(new Set([...rules.current.names, ...rules.required])) };
+    this.required = written(rules.required);
   }
 
   /** The event the frame has, once its first token is in. */
@@ -117,7 +122,7 @@ export class FrameGrammar implements TokenConstraint {
     const first = this.table.bytes[id]?.[0];
     // An empty value, an escape or a ".." (which may not end there) must first be written on.
     if (phase.k === 'value') return phase.head === '' || phase.head === '.' || phase.head === '..' || phase.escape !== 0 || first === QUOTE;
-    if (phase.k === 'object-next' || phase.k === 'object-first') return first === 0x7d;
+    if (phase.k === 'object-next' || phase.k === 'object-first') return first === 0x7d || !this.holdsRequired(this.state);
     return true;
   }
 
@@ -166,10 +171,10 @@ export class FrameGrammar implements TokenConstraint {
         return b === 0x7b ? go({ k: 'object-first' }) : undefined; // {
       case 'object-first':
         if (b === QUOTE) return go({ k: 'key', text: '' });
-        return b === 0x7d ? go(this.afterLocals(state)) : undefined; // }
+        return b === 0x7d && this.holdsRequired(state) ? go(this.afterLocals(state)) : undefined; // }
       case 'object-next':
         if (b === 0x2c) return go({ k: 'literal', bytes: [0x20, QUOTE], at: 0, then: { k: 'key', text: '' } }); // , "
-        return b === 0x7d ? go(this.afterLocals(state)) : undefined;
+        return b === 0x7d && this.holdsRequired(state) ? go(this.afterLocals(state)) : undefined;
       case 'key': {
         const keys = state.event === 'call' ? this.keys.call : this.keys.other;
         if (b === QUOTE) {
@@ -214,6 +219,12 @@ export class FrameGrammar implements TokenConstraint {
     if (b < 0x20 || b > 0x7e) return undefined; // json.dumps writes ASCII only
     const head = phase.head.length < 3 ? phase.head + String.fromCharCode(b) : phase.head;
     return go({ ...phase, head, escape: b === BACKSLASH ? 1 : 0 });
+  }
+
+  private holdsRequired(state: State): boolean {
+    if (state.event !== 'line') return true;
+    for (const key of this.required) if (!state.used.includes(key)) return false;
+    return true;
   }
 
   private afterLocals(state: State): Phase {

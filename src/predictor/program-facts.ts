@@ -16,6 +16,8 @@ export interface Scope {
   /** 0-based indices into ProgramFacts.lines. */
   readonly lines: ReadonlySet<number>;
   readonly names: ReadonlySet<string>;
+  /** A local can disappear here (`del`, or the end of an `except ... as name:` block). */
+  readonly forgets: boolean;
 }
 
 /** What the frame about to be written may say. */
@@ -28,6 +30,11 @@ export interface FrameRules {
   readonly lines: readonly string[];
   /** Names a line frame may write as "..": the previous frame's, when it was a call or line frame. */
   readonly unchanged: ReadonlySet<string>;
+  /**
+   * Names a line frame must hold: those its activation held in its last call or line frame, since a
+   * local, once bound, stays (empty where the function can forget one).
+   */
+  readonly required: ReadonlySet<string>;
 }
 
 /** A frame of the trace so far, or what is known of a malformed one (its event, if any). */
@@ -60,7 +67,7 @@ export class ProgramFacts {
     });
     const allNames = new Set<string>();
     for (const index of executable) for (const name of uniqueNames(this.lines[index])) allNames.add(name);
-    this.executable = { lines: executable, names: allNames };
+    this.executable = { lines: executable, names: allNames, forgets: forgetsNames(executable, this.lines) };
 
     const callLines = new Set<number>();
     const functions = scanned.functions;
@@ -74,11 +81,11 @@ export class ProgramFacts {
       const text = this.lines[index];
       if (!/\blambda\b/.test(text)) continue;
       // A lambda's frame names its own line; its parameters are among the names on it.
-      const scope: Scope = { lines: new Set([index]), names: new Set(uniqueNames(text)) };
+      const scope: Scope = { lines: new Set([index]), names: new Set(uniqueNames(text)), forgets: false };
       this.byLambdaLine.set(text, union(this.byLambdaLine.get(text), scope));
       callLines.add(index);
     }
-    this.calls = { lines: callLines, names: allNames };
+    this.calls = { lines: callLines, names: allNames, forgets: false };
   }
 
   /**
@@ -99,15 +106,26 @@ export class ProgramFacts {
  * allowed.
  */
 export function frameRules(facts: ProgramFacts, history: readonly FrameSoFar[]): FrameRules {
-  const stack: Array<Scope | undefined> = [];
+  const stack: Activation[] = [];
   for (const step of history) {
     const event = step.frame?.event ?? step.event;
-    if (event === 'call') stack.push(step.frame ? facts.scopeOfCall(step.frame.source) : undefined);
+    const frame = step.frame;
+    if (event === 'call') stack.push({ scope: frame ? facts.scopeOfCall(frame.source) : undefined, names: new Set(frame && 'locals' in frame ? frame.locals.map(([name]) => name) : []) });
     else if (event === 'return') stack.pop();
+    else if (frame && 'locals' in frame && stack.length > 0) stack[stack.length - 1] = { ...stack[stack.length - 1], names: new Set(frame.locals.map(([name]) => name)) };
   }
   const previous = history[history.length - 1]?.frame;
   const unchanged = previous && 'locals' in previous ? new Set(previous.locals.map(([name]) => name)) : new Set<string>();
-  return { calls: facts.calls, current: stack[stack.length - 1] ?? facts.executable, lines: facts.lines, unchanged };
+  const top = stack[stack.length - 1];
+  const current = top?.scope ?? facts.executable;
+  const required = top && !current.forgets ? top.names : new Set<string>();
+  return { calls: facts.calls, current, lines: facts.lines, unchanged, required };
+}
+
+/** What the rules know of one activation: its function's scope and the names it last held. */
+interface Activation {
+  readonly scope: Scope | undefined;
+  readonly names: ReadonlySet<string>;
 }
 
 /** The lines and names of one function's own body: its nested functions' bodies belong to them. */
@@ -122,10 +140,16 @@ function functionScope(functions: readonly PyFunction[], index: number, executab
   }
   const names = new Set<string>();
   for (const line of own) for (const name of uniqueNames(lines[line])) names.add(name);
-  return { lines: own, names };
+  return { lines: own, names, forgets: forgetsNames(own, lines) };
+}
+
+/** Whether one of these lines can unbind a local: a `del`, or an `except ... as name:` (unbound at its end). */
+function forgetsNames(indices: ReadonlySet<number>, lines: readonly string[]): boolean {
+  for (const index of indices) if (/^\s*del\b|^\s*except\b.*\bas\b/.test(lines[index])) return true;
+  return false;
 }
 
 function union(a: Scope | undefined, b: Scope): Scope {
   if (!a) return b;
-  return { lines: new Set([...a.lines, ...b.lines]), names: new Set([...a.names, ...b.names]) };
+  return { lines: new Set([...a.lines, ...b.lines]), names: new Set([...a.names, ...b.names]), forgets: a.forgets || b.forgets };
 }
