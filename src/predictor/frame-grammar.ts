@@ -123,6 +123,12 @@ export class FrameGrammar implements TokenConstraint {
     // An empty value, an escape or a ".." (which may not end there) must first be written on.
     if (phase.k === 'value') return phase.head === '' || phase.head === '.' || phase.head === '..' || phase.escape !== 0 || first === QUOTE;
     if (phase.k === 'object-next' || phase.k === 'object-first') return first === 0x7d || !this.holdsRequired(this.state);
+    // A key written while closing must be one the frame still owes.
+    if (phase.k === 'key') {
+      const next = this.next(this.state, id);
+      const text = next?.phase.k === 'key' ? next.phase.text : next ? next.used[next.used.length - 1] : undefined;
+      return text !== undefined && [...this.required].some((key) => key.startsWith(text) && !this.state.used.includes(key));
+    }
     return true;
   }
 

@@ -3,12 +3,14 @@
  * lines an action may name and the names a frame's locals may have, per function. Read from the
  * source alone (pysource.ts, line-names.ts), so nothing of the program runs.
  *
- * The sets are deliberately generous where Python's rules are subtle: a function's names are every
- * variable name on its own lines (parameters, assigned names, but also free variables of a closure and
- * globals it reads), so the real frame is always among what the grammar allows, and the model picks.
+ * The sets are deliberately generous where Python's rules are subtle: a function's names are the names
+ * its own lines bind (bound-names.ts: parameters, assignment and loop targets, ...) and the names it
+ * uses that an enclosing function binds (a closure's free variables); names it only reads, such as the
+ * builtins and globals it calls, are left out, since they are never in its frame.
  */
 import type { FrameEvent, TraceFrame } from '../trace/frame';
 import { uniqueNames } from '../trace/line-names';
+import { boundNames } from './bound-names';
 import { PyFunction, scanPython } from '../trace/pysource';
 
 /** Where a frame may be: the lines it may name and the local names it may hold. */
@@ -49,8 +51,9 @@ export class ProgramFacts {
   /** Lines a statement can start on: neither blank nor only a comment. */
   readonly executable: Scope;
   /**
-   * Lines a call frame can name (def, class and lambda lines) and the names it can hold: any name of
-   * the program, since a resumed generator's call frame holds its body's locals, not only parameters.
+   * Lines a call frame can name (def, class and lambda lines) and the names it can hold: any name the
+   * program binds, since a resumed generator's call frame holds its body's locals, not only parameters,
+   * and any name on a lambda's line (its parameters).
    */
   readonly calls: Scope;
   /** The scope of each function whose def line has this exact text (one text may define several). */
@@ -66,10 +69,11 @@ export class ProgramFacts {
       if (stripped !== '' && !stripped.startsWith('#')) executable.add(index);
     });
     const allNames = new Set<string>();
-    for (const index of executable) for (const name of uniqueNames(this.lines[index])) allNames.add(name);
+    for (const index of executable) for (const name of boundNames(this.lines[index])) allNames.add(name);
     this.executable = { lines: executable, names: allNames, forgets: forgetsNames(executable, this.lines) };
 
     const callLines = new Set<number>();
+    const callNames = new Set(allNames);
     const functions = scanned.functions;
     functions.forEach((fn, index) => {
       const scope = functionScope(functions, index, executable, this.lines);
@@ -84,8 +88,9 @@ export class ProgramFacts {
       const scope: Scope = { lines: new Set([index]), names: new Set(uniqueNames(text)), forgets: false };
       this.byLambdaLine.set(text, union(this.byLambdaLine.get(text), scope));
       callLines.add(index);
+      for (const name of scope.names) callNames.add(name);
     }
-    this.calls = { lines: callLines, names: allNames, forgets: false };
+    this.calls = { lines: callLines, names: callNames, forgets: false };
   }
 
   /**
@@ -130,6 +135,19 @@ interface Activation {
 
 /** The lines and names of one function's own body: its nested functions' bodies belong to them. */
 function functionScope(functions: readonly PyFunction[], index: number, executable: ReadonlySet<number>, lines: readonly string[]): Scope {
+  const own = ownLines(functions, index, executable);
+  const names = new Set<string>();
+  for (const line of own) for (const name of boundNames(lines[line])) names.add(name);
+  // A closure's frame also holds the free variables it uses: names an enclosing function binds.
+  const enclosing = new Set<string>();
+  for (let parent = functions[index].parent; parent !== undefined; parent = functions[parent].parent) {
+    for (const line of ownLines(functions, parent, executable)) for (const name of boundNames(lines[line])) enclosing.add(name);
+  }
+  for (const line of own) for (const name of uniqueNames(lines[line])) if (enclosing.has(name)) names.add(name);
+  return { lines: own, names, forgets: forgetsNames(own, lines) };
+}
+
+function ownLines(functions: readonly PyFunction[], index: number, executable: ReadonlySet<number>): Set<number> {
   const fn = functions[index];
   const own = new Set<number>();
   for (let line = fn.defLine; line <= fn.lastLine; line++) if (executable.has(line - 1)) own.add(line - 1);
@@ -138,9 +156,7 @@ function functionScope(functions: readonly PyFunction[], index: number, executab
     // The nested def (and its decorators) runs in this function; its body does not.
     for (let line = nested.defLine + 1; line <= nested.lastLine; line++) own.delete(line - 1);
   }
-  const names = new Set<string>();
-  for (const line of own) for (const name of uniqueNames(lines[line])) names.add(name);
-  return { lines: own, names, forgets: forgetsNames(own, lines) };
+  return own;
 }
 
 /** Whether one of these lines can unbind a local: a `del`, or an `except ... as name:` (unbound at its end). */

@@ -12,6 +12,7 @@ import { openModel } from '../../src/model/open-model';
 import { CwmTokenizer } from '../../src/model/tokenizer';
 import { readRows, traceRows } from '../../src/eval/rows';
 import { Predictor } from '../../src/predictor';
+import { boundNames } from '../../src/predictor/bound-names';
 import { FrameGrammar } from '../../src/predictor/frame-grammar';
 import { encodeFrameTokens } from '../../src/predictor/frame-tokens';
 import { frameRules, ProgramFacts } from '../../src/predictor/program-facts';
@@ -223,6 +224,26 @@ test('program facts: a function\'s lines and names are its own, nested bodies ap
   const scope = facts.scopeOfCall('def f(text, n):');
   assert.ok(scope);
   assert.ok(['text', 'n', 'words', 'out', 'w'].every((name) => scope.names.has(name)), [...scope.names].join(' '));
+  assert.ok(!scope.names.has('len'), 'a builtin it only calls is no local');
   assert.ok(![...scope.lines].some((line) => facts.lines[line].includes('START_OF_TRACE')));
   assert.equal(facts.scopeOfCall('    words = text.split()'), undefined);
+});
+
+test('bound names: what a line binds, not what it only reads', () => {
+  const cases: Array<[string, string[]]> = [
+    ['    total = len(xs) + offset', ['total']],
+    ['    total += x * n', ['total']],
+    ['    a, b[i] = b, a', ['a', 'b', 'i']],
+    ['    if a == b or c <= d:', []],
+    ['    for k, v in sorted(d.items(), key=lambda x: x[0]):', ['k', 'v']],
+    ['    out = [w.upper() for w in words if len(w) > n]', ['out', 'w']],
+    ['    with open(path) as handle:', ['handle']],
+    ['    except ValueError as error:', ['error']],
+    ['    while (chunk := read(n)) and chunk != "a = b":', ['chunk']],
+    ['def f(text, n=len("x = 1")):', ['f', 'text', 'n', 'len']],
+    ['    result = f(x=1) # y = 2', ['result']],
+    ['    mask >>= 1', ['mask']],
+    ['    import collections as c', ['collections', 'c']],
+  ];
+  for (const [line, expected] of cases) assert.deepEqual(boundNames(line), expected, line);
 });
