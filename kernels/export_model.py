@@ -26,16 +26,20 @@ def main(argv):
     parser.add_argument('--out', required=True)
     parser.add_argument('--name', default='cwm-tiny (bundled, trained on generated programs)')
     parser.add_argument('--context-length', type=int, default=0,
-                        help="the context the runtime may fill (default: the training length); past the training length the "
-                             "global layers meet rotary distances they never saw, and accuracy falls")
+                        help="the context the runtime may fill (default: the training length). Past the training length, "
+                             "the global layers attend to the last training-length tokens only, so that they never meet a "
+                             "rotary distance they were not trained on; the copy path still reads the whole context")
     args = parser.parse_args(argv)
     with open(os.path.join(args.run, 'run.json'), encoding='utf-8') as handle:
         run = json.load(handle)
     with open(args.tokenizer, encoding='utf-8') as handle:
         tokenizer = json.load(handle)
     s = run['shape']
+    context = args.context_length or run['seq_len']
+    # Within the training length a global layer and one windowed at that length compute the same thing.
+    windows = tuple(w if w is not None or context <= run['seq_len'] else run['seq_len'] for w in s['windows'])
     shape = Shape(s['hidden'], s['num_layers'], s['num_heads'], s['num_kv_heads'], s['head_dim'], s['ffn'],
-                  s['rms_eps'], s['rope_theta'], tuple(s['windows']), args.context_length or run['seq_len'])
+                  s['rms_eps'], s['rope_theta'], windows, context)
     loaded = np.load(os.path.join(args.run, 'weights.npz'))
     weights = {name: loaded[name].astype(np.float16) for name in loaded.files}
     vocab_size = run['vocab_size']

@@ -9,8 +9,9 @@
  *
  * with JSON exactly as Python's json.dumps writes it (", " and ": ", ASCII only, \uXXXX escapes), and
  * these restrictions from the program (program-facts.ts) and the frames before:
- * - a key is a name of the scope the frame runs in (a call frame: any function's def or lambda line
- *   names), at most once per frame;
+ * - a key is a name of the scope the frame runs in, at most once per frame; a call frame's keys are
+ *   exactly one function's parameters (and the free variables it uses), or some of a generator's,
+ *   class body's or lambda's names, and its line is then the def line of a function they fit;
  * - ".." only in a line frame, only for a name the previous call/line frame held; no value is empty;
  * - a line frame holds every name its activation held before (a bound local stays bound), unless the
  *   function can unbind one (`del`, `except ... as name`);
@@ -68,7 +69,10 @@ export class FrameGrammar implements TokenConstraint {
   /** The budget is nearly spent: values and the locals object may only close. */
   private closing = false;
   private readonly lineBytes = new Map<number, Uint8Array>();
-  private readonly keys: { readonly call: ReadonlySet<string>; readonly other: ReadonlySet<string> };
+  /** Keys a line, return or exception frame may have: its scope's names. */
+  private readonly keys: ReadonlySet<string>;
+  /** The program's call signatures with their names as written keys. */
+  private readonly signatures: ReadonlyArray<{ readonly line: number; readonly keys: ReadonlySet<string>; readonly exact: boolean }>;
   /** Keys a line frame must have written before its object may close. */
   private readonly required: ReadonlySet<string>;
 
@@ -79,8 +83,9 @@ export class FrameGrammar implements TokenConstraint {
   ) {
     // Keys as json.dumps writes them inside the quotes (a non-ASCII name is \u-escaped).
     const written = (names: ReadonlySet<string>): ReadonlySet<string> => new Set([...names].map((name) => pyJsonString(name).slice(1, -1)));
-    this.keys = { call: written(rules.calls.names), other: written(new Set([...rules.current.names, ...rules.required])) };
+    this.keys = written(new Set([...rules.current.names, ...rules.required]));
     this.required = written(rules.required);
+    this.signatures = rules.signatures.map((signature) => ({ line: signature.line, keys: written(signature.names), exact: signature.exact }));
   }
 
   /** The event the frame has, once its first token is in. */
@@ -123,8 +128,8 @@ export class FrameGrammar implements TokenConstraint {
     // An empty value, an escape or a ".." (which may not end there) must first be written on.
     if (phase.k === 'value') return phase.head === '' || phase.head === '.' || phase.head === '..' || phase.escape !== 0 || first === QUOTE;
     if (phase.k === 'object-next' || phase.k === 'object-first') return first === 0x7d || !this.holdsRequired(this.state);
-    // A key written while closing must be one the frame still owes.
-    if (phase.k === 'key') {
+    // A key a line frame writes while closing must be one it still owes.
+    if (phase.k === 'key' && this.state.event === 'line') {
       const next = this.next(this.state, id);
       const text = next?.phase.k === 'key' ? next.phase.text : next ? next.used[next.used.length - 1] : undefined;
       return text !== undefined && [...this.required].some((key) => key.startsWith(text) && !this.state.used.includes(key));
@@ -182,7 +187,7 @@ export class FrameGrammar implements TokenConstraint {
         if (b === 0x2c) return go({ k: 'literal', bytes: [0x20, QUOTE], at: 0, then: { k: 'key', text: '' } }); // , "
         return b === 0x7d && this.holdsRequired(state) ? go(this.afterLocals(state)) : undefined;
       case 'key': {
-        const keys = state.event === 'call' ? this.keys.call : this.keys.other;
+        const keys = state.event === 'call' ? this.callKeys(state.used) : this.keys;
         if (b === QUOTE) {
           if (!keys.has(phase.text) || state.used.includes(phase.text)) return undefined;
           const value: Phase = { k: 'value', key: phase.text, head: '', escape: 0 };
@@ -227,14 +232,31 @@ export class FrameGrammar implements TokenConstraint {
     return go({ ...phase, head, escape: b === BACKSLASH ? 1 : 0 });
   }
 
+  /** Keys a call frame may still write: those of the signatures its keys so far fit. */
+  private callKeys(used: readonly string[]): ReadonlySet<string> {
+    const keys = new Set<string>();
+    for (const signature of this.fitting(used, false)) for (const key of signature.keys) keys.add(key);
+    return keys;
+  }
+
+  /** Signatures holding every key written; `whole`: and no other (where the signature is exact). */
+  private fitting(used: readonly string[], whole: boolean): typeof this.signatures {
+    return this.signatures.filter((signature) => used.every((key) => signature.keys.has(key)) && (!whole || !signature.exact || signature.keys.size === used.length));
+  }
+
   private holdsRequired(state: State): boolean {
+    if (state.event === 'call') return this.fitting(state.used, true).length > 0;
     if (state.event !== 'line') return true;
     for (const key of this.required) if (!state.used.includes(key)) return false;
     return true;
   }
 
   private afterLocals(state: State): Phase {
-    return { k: 'special', token: T.actionSep, then: this.linePhase(state.event as FrameEvent, { k: 'special', token: T.frameSep, then: { k: 'done' } }) };
+    const then: Phase = { k: 'special', token: T.frameSep, then: { k: 'done' } };
+    if (state.event !== 'call') return { k: 'special', token: T.actionSep, then: this.linePhase(state.event as FrameEvent, then) };
+    // A call frame names the def line of a function its locals fit.
+    const lines = new Set(this.fitting(state.used, true).map((signature) => signature.line));
+    return { k: 'special', token: T.actionSep, then: { k: 'line', candidates: [...lines], at: 0, then } };
   }
 
   private linePhase(event: FrameEvent, then: Phase): Phase {

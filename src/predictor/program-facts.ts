@@ -22,10 +22,23 @@ export interface Scope {
   readonly forgets: boolean;
 }
 
+/**
+ * What a call frame naming `line` holds: exactly `names` (a function's parameters and the free variables
+ * it uses), or, where that is not exact (a generator resumes with its body's locals, a class body, a
+ * lambda, a def spread over lines), some of them.
+ */
+export interface CallSignature {
+  readonly line: number;
+  readonly names: ReadonlySet<string>;
+  readonly exact: boolean;
+}
+
 /** What the frame about to be written may say. */
 export interface FrameRules {
   /** Lines and names of a call frame. */
   readonly calls: Scope;
+  /** The call frames the program can have; a call frame's locals and line must fit one of them. */
+  readonly signatures: readonly CallSignature[];
   /** The scope a line, return or exception frame runs in. */
   readonly current: Scope;
   /** The source lines, by index as the scopes count them. */
@@ -56,6 +69,7 @@ export class ProgramFacts {
    * and any name on a lambda's line (its parameters).
    */
   readonly calls: Scope;
+  readonly signatures: readonly CallSignature[];
   /** The scope of each function whose def line has this exact text (one text may define several). */
   private readonly byDefLine = new Map<string, Scope>();
   private readonly byLambdaLine = new Map<string, Scope>();
@@ -74,12 +88,15 @@ export class ProgramFacts {
 
     const callLines = new Set<number>();
     const callNames = new Set(allNames);
+    const signatures: CallSignature[] = [];
     const functions = scanned.functions;
     functions.forEach((fn, index) => {
-      const scope = functionScope(functions, index, executable, this.lines);
+      const { scope, free } = functionScope(functions, index, executable, this.lines);
       const text = this.lines[fn.defLine - 1];
       this.byDefLine.set(text, union(this.byDefLine.get(text), scope));
       callLines.add(fn.defLine - 1);
+      for (const name of scope.names) callNames.add(name);
+      signatures.push(callSignature(fn, text, scope, free, this.lines));
     });
     for (const index of executable) {
       const text = this.lines[index];
@@ -89,8 +106,10 @@ export class ProgramFacts {
       this.byLambdaLine.set(text, union(this.byLambdaLine.get(text), scope));
       callLines.add(index);
       for (const name of scope.names) callNames.add(name);
+      signatures.push({ line: index, names: scope.names, exact: false });
     }
     this.calls = { lines: callLines, names: callNames, forgets: false };
+    this.signatures = signatures;
   }
 
   /**
@@ -124,7 +143,7 @@ export function frameRules(facts: ProgramFacts, history: readonly FrameSoFar[]):
   const top = stack[stack.length - 1];
   const current = top?.scope ?? facts.executable;
   const required = top && !current.forgets ? top.names : new Set<string>();
-  return { calls: facts.calls, current, lines: facts.lines, unchanged, required };
+  return { calls: facts.calls, signatures: facts.signatures, current, lines: facts.lines, unchanged, required };
 }
 
 /** What the rules know of one activation: its function's scope and the names it last held. */
@@ -133,18 +152,77 @@ interface Activation {
   readonly names: ReadonlySet<string>;
 }
 
-/** The lines and names of one function's own body: its nested functions' bodies belong to them. */
-function functionScope(functions: readonly PyFunction[], index: number, executable: ReadonlySet<number>, lines: readonly string[]): Scope {
+/** What a class body's frame holds besides its own names. */
+const CLASS_DUNDERS = ['__module__', '__qualname__', '__firstlineno__', '__doc__', '__static_attributes__', '__classcell__'];
+
+/**
+ * The lines and names of one function's own body (its nested functions' bodies belong to them), and
+ * which of the names are free variables: used here, bound by an enclosing function.
+ */
+function functionScope(functions: readonly PyFunction[], index: number, executable: ReadonlySet<number>, lines: readonly string[]): { scope: Scope; free: ReadonlySet<string> } {
   const own = ownLines(functions, index, executable);
   const names = new Set<string>();
   for (const line of own) for (const name of boundNames(lines[line])) names.add(name);
-  // A closure's frame also holds the free variables it uses: names an enclosing function binds.
+  if (functions[index].isClass) for (const name of CLASS_DUNDERS) names.add(name);
   const enclosing = new Set<string>();
   for (let parent = functions[index].parent; parent !== undefined; parent = functions[parent].parent) {
     for (const line of ownLines(functions, parent, executable)) for (const name of boundNames(lines[line])) enclosing.add(name);
   }
-  for (const line of own) for (const name of uniqueNames(lines[line])) if (enclosing.has(name)) names.add(name);
-  return { lines: own, names, forgets: forgetsNames(own, lines) };
+  const free = new Set<string>();
+  for (const line of own) for (const name of uniqueNames(lines[line])) if (enclosing.has(name) && !names.has(name)) free.add(name);
+  for (const name of free) names.add(name);
+  return { scope: { lines: own, names, forgets: forgetsNames(own, lines) }, free };
+}
+
+/** A function's call frame: its parameters and free variables exactly, where its def line says so. */
+function callSignature(fn: PyFunction, text: string, scope: Scope, free: ReadonlySet<string>, lines: readonly string[]): CallSignature {
+  const line = fn.defLine - 1;
+  const loose = { line, names: scope.names, exact: false };
+  if (fn.isClass || /^\s*async\b/.test(text)) return loose;
+  const body = [...scope.lines].map((index) => lines[index]).join('\n');
+  // A generator resumes with its locals; super() brings the __class__ cell.
+  if (/\byield\b/.test(body)) return loose;
+  if (/\bsuper\b|\b__class__\b/.test(body)) return { line, names: new Set([...scope.names, '__class__']), exact: false };
+  const params = parameterNames(text);
+  return params ? { line, names: new Set([...params, ...free]), exact: true } : loose;
+}
+
+/** The parameter names of a one-line def header, or undefined when the header cannot be read whole. */
+function parameterNames(header: string): string[] | undefined {
+  const open = header.indexOf('(');
+  if (open < 0) return undefined;
+  const parts: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let current = '';
+  for (let i = open + 1; i < header.length; i++) {
+    const c = header[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      quote = c;
+      continue;
+    }
+    if (c === '(' || c === '[' || c === '{') depth++;
+    if (c === ')' || c === ']' || c === '}') {
+      if (depth === 0) {
+        parts.push(current);
+        const names = parts.map((part) => part.trim()).filter((part) => part !== '' && part !== '*' && part !== '/').map((part) => /^\*{0,2}\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(part)?.[1]);
+        return names.every((name): name is string => name !== undefined) ? names : undefined;
+      }
+      depth--;
+    }
+    if (c === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else if (depth === 0) {
+      current += c;
+    }
+  }
+  return undefined;
 }
 
 function ownLines(functions: readonly PyFunction[], index: number, executable: ReadonlySet<number>): Set<number> {

@@ -132,6 +132,14 @@ describe('the frame grammar forbids what no trace holds', () => {
     assert.notEqual(refused(main, [T.lineSep, '{"total": "0"}', T.actionSep, '    return f([1, 2], 3)\n', T.frameSep]), -1);
   });
 
+  test('a call frame holds exactly one function\'s parameters, and names that function\'s def line', () => {
+    assert.equal(refused(main, [T.callSep, '{"n": "3", "xs": "[1, 2]"}', T.actionSep, 'def f(xs, n):\n', T.frameSep]), -1);
+    assert.notEqual(refused(main, [T.callSep, '{"xs": "[1, 2]"}', T.actionSep, 'def f(xs, n):\n', T.frameSep]), -1);
+    assert.notEqual(refused(main, [T.callSep, '{"xs": "[1, 2]", "n": "3", "total": "0"}', T.actionSep, 'def f(xs, n):\n', T.frameSep]), -1);
+    assert.notEqual(refused(main, [T.callSep, '{"xs": "[1, 2]", "n": "3"}', T.actionSep, 'def main():  # << START_OF_TRACE\n', T.frameSep]), -1);
+    assert.equal(refused([], [T.callSep, '{}', T.actionSep, 'def main():  # << START_OF_TRACE\n', T.frameSep]), -1);
+  });
+
   test('".." only in a line frame, only for a name the previous call or line frame held', () => {
     assert.notEqual(refused(main, [T.callSep, '{"xs": ".."}', T.actionSep, 'def f(xs, n):\n', T.frameSep]), -1);
     assert.notEqual(refused([...main, callF], [T.lineSep, '{"total": ".."}', T.actionSep, '    total = 0\n', T.frameSep]), -1);
