@@ -181,10 +181,10 @@ export class FrameGrammar implements TokenConstraint {
       case 'object-open':
         return b === 0x7b ? go({ k: 'object-first' }) : undefined; // {
       case 'object-first':
-        if (b === QUOTE) return go({ k: 'key', text: '' });
+        if (b === QUOTE) return this.canAddKey(state) ? go({ k: 'key', text: '' }) : undefined;
         return b === 0x7d && this.holdsRequired(state) ? go(this.afterLocals(state)) : undefined; // }
       case 'object-next':
-        if (b === 0x2c) return go({ k: 'literal', bytes: [0x20, QUOTE], at: 0, then: { k: 'key', text: '' } }); // , "
+        if (b === 0x2c) return this.canAddKey(state) ? go({ k: 'literal', bytes: [0x20, QUOTE], at: 0, then: { k: 'key', text: '' } }) : undefined; // , "
         return b === 0x7d && this.holdsRequired(state) ? go(this.afterLocals(state)) : undefined;
       case 'key': {
         const keys = state.event === 'call' ? this.callKeys(state.used) : this.keys;
@@ -230,6 +230,13 @@ export class FrameGrammar implements TokenConstraint {
     if (b < 0x20 || b > 0x7e) return undefined; // json.dumps writes ASCII only
     const head = phase.head.length < 3 ? phase.head + String.fromCharCode(b) : phase.head;
     return go({ ...phase, head, escape: b === BACKSLASH ? 1 : 0 });
+  }
+
+  /** Whether a further key can be written: a key opened with nothing left to name is a dead end. */
+  private canAddKey(state: State): boolean {
+    const keys = state.event === 'call' ? this.callKeys(state.used) : this.keys;
+    for (const key of keys) if (!state.used.includes(key)) return true;
+    return false;
   }
 
   /** Keys a call frame may still write: those of the signatures its keys so far fit. */

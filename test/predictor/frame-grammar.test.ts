@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ModelBackend } from '../../src/model/backend';
 import { openModel } from '../../src/model/open-model';
+import { seededRandom } from '../../src/model/sampling';
 import { CwmTokenizer } from '../../src/model/tokenizer';
 import { readRows, traceRows } from '../../src/eval/rows';
 import { Predictor } from '../../src/predictor';
@@ -138,6 +139,29 @@ describe('the frame grammar forbids what no trace holds', () => {
     assert.notEqual(refused(main, [T.callSep, '{"xs": "[1, 2]", "n": "3", "total": "0"}', T.actionSep, 'def f(xs, n):\n', T.frameSep]), -1);
     assert.notEqual(refused(main, [T.callSep, '{"xs": "[1, 2]", "n": "3"}', T.actionSep, 'def main():  # << START_OF_TRACE\n', T.frameSep]), -1);
     assert.equal(refused([], [T.callSep, '{}', T.actionSep, 'def main():  # << START_OF_TRACE\n', T.frameSep]), -1);
+    // With every parameter written, no further key can be opened.
+    const grammar = grammarAfter(tokenizer, facts, main);
+    for (const id of frameIds(tokenizer, [T.callSep, '{"xs": "[1, 2]", "n": "3"'])) grammar.accept(id);
+    assert.ok(!grammar.allows(tokenizer.encodeText(',')[0]));
+  });
+
+  test('never a dead end: random walks through the grammar always end a frame within its budget', () => {
+    const random = seededRandom(7);
+    const budget = 160;
+    for (let walk = 0; walk < 12; walk++) {
+      const before = walk % 2 === 0 ? main : [...main, callF];
+      const grammar = grammarAfter(tokenizer, facts, before);
+      let taken = 0;
+      while (!grammar.complete) {
+        assert.ok(taken < budget, `walk ${walk} did not end within ${budget} tokens`);
+        grammar.tokensLeft(budget - taken);
+        const allowed: number[] = [];
+        for (let id = 0; id < tokenizer.size; id++) if (grammar.allows(id)) allowed.push(id);
+        assert.ok(allowed.length > 0, `walk ${walk}: nothing allowed after ${taken} tokens`);
+        grammar.accept(allowed[Math.floor(random() * allowed.length)]);
+        taken++;
+      }
+    }
   });
 
   test('".." only in a line frame, only for a name the previous call or line frame held', () => {
