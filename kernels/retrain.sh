@@ -5,10 +5,11 @@
 #   bash kernels/retrain.sh            # everything, into build/train/ and then models/cwm-tiny/
 #   STEPS=1200 THREADS=2 bash kernels/retrain.sh   # a shorter third stage
 #   STAGE4_MINUTES=60 bash kernels/retrain.sh      # the copy-path stage stops after an hour
+#   STAGE4_STOP_AT=1400 bash kernels/retrain.sh    # stage 4 on to the end of its 1,400-step schedule
 #
 # Stage 4 checkpoints itself every 5 minutes into build/train/run4/checkpoint.pt; a run that was
 # stopped goes on where it stopped when the same command is run again (earlier stages whose
-# weights.npz exist are not run again).
+# run.json exists are not run again).
 #
 # Needs: the project built (npm ci && npm run build), Python 3.8+ as python3 for the programs, and
 # Debian's python3-torch, libopenblas0-pthread, python3-onnx and python3-numpy for /usr/bin/python3.
@@ -21,7 +22,8 @@ SEED=${SEED:-1}
 COUNT=${COUNT:-14000}
 HELDOUT=${HELDOUT:-400}
 STEPS=${STEPS:-2400}
-STAGE4_STEPS=${STAGE4_STEPS:-3000}
+STAGE4_STEPS=${STAGE4_STEPS:-1400}
+STAGE4_STOP_AT=${STAGE4_STOP_AT:-800}
 STAGE4_MINUTES=${STAGE4_MINUTES:-0}
 STAGE4_PROGRAMS=${STAGE4_PROGRAMS:-4000}
 THREADS=${THREADS:-2}
@@ -78,7 +80,7 @@ PY
 cat "$OUT/train-stage4.jsonl" "$OUT/train-renamed-stage4.jsonl" > "$OUT/train-stage4-mixed.jsonl"
 node kernels/tokenize_traces.mjs "$OUT/tokenizer.json" "$OUT/train-stage4-mixed.jsonl" "$OUT/train-stage4-mixed"
 "$TORCH_PYTHON" kernels/train_model.py --data "$OUT/train-stage4-mixed" --heldout "$OUT/heldout" --init "$OUT/run3/weights.npz" \
-  --seq-len 2048 --pack-every 4 --copy-every 10 --steps "$STAGE4_STEPS" --max-minutes "$STAGE4_MINUTES" \
+  --seq-len 2048 --pack-every 4 --copy-every 10 --steps "$STAGE4_STEPS" --stop-at "$STAGE4_STOP_AT" --max-minutes "$STAGE4_MINUTES" \
   --tokens-per-batch 2048 --lr 1e-3 --warmup 30 --eval-every 200 --heldout-traces 100 \
   --resume --threads "$THREADS" --out "$OUT/run4"
 # Exported for an 8,192-token context (README: fewer than 10 % of CruxEval's steps left out); past 2,048

@@ -30,11 +30,23 @@ import type { FrameEvent } from '../trace/frame';
 import { pyJsonString } from '../trace/pyjson';
 import { SPECIAL_TOKENS as T, SpecialToken } from '../trace/tokens';
 import type { FrameRules } from './program-facts';
+import { REPR_START, reprChar, reprComplete, ReprShape } from './repr-shape';
 import type { TokenTable } from './token-bytes';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
+/** The character each JSON escape (after its backslash) stands for. */
+const JSON_ESCAPES: ReadonlyMap<string, string> = new Map([
+  ['"', '"'],
+  ['\\', '\\'],
+  ['/', '/'],
+  ['b', '\b'],
+  ['f', '\f'],
+  ['n', '\n'],
+  ['r', '\r'],
+  ['t', '\t'],
+]);
 const EVENTS: ReadonlyMap<string, FrameEvent> = new Map([
   [T.callSep, 'call'],
   [T.lineSep, 'line'],
@@ -52,7 +64,7 @@ type Phase =
   | { readonly k: 'key'; readonly text: string }
   /** `head`: the value's first characters (up to 3), enough to tell "..". escape: 0 none, 1 after a
    *  backslash, 2-5 hex digits of \uXXXX still to come. */
-  | { readonly k: 'value'; readonly key: string | undefined; readonly head: string; readonly escape: number }
+  | { readonly k: 'value'; readonly key: string | undefined; readonly head: string; readonly escape: number; readonly hex: string; readonly shape: ReprShape }
   | { readonly k: 'line'; readonly candidates: readonly number[]; readonly at: number; readonly then: Phase }
   | { readonly k: 'done' };
 
@@ -163,7 +175,7 @@ export class FrameGrammar implements TokenConstraint {
       const start: Phase =
         event === 'call' || event === 'line'
           ? { k: 'object-open' }
-          : { k: 'special', token: T.actionSep, then: this.linePhase(event, { k: 'special', token: T.argSep, then: { k: 'literal', bytes: [QUOTE], at: 0, then: { k: 'value', key: undefined, head: '', escape: 0 } } }) };
+          : { k: 'special', token: T.actionSep, then: this.linePhase(event, { k: 'special', token: T.argSep, then: { k: 'literal', bytes: [QUOTE], at: 0, then: { k: 'value', key: undefined, head: '', escape: 0, hex: '', shape: REPR_START } } }) };
       return { phase: start, event, used: [] };
     }
     if (phase.k === 'special' && phase.token === token) return { ...state, phase: phase.then };
@@ -190,7 +202,7 @@ export class FrameGrammar implements TokenConstraint {
         const keys = state.event === 'call' ? this.callKeys(state.used) : this.keys;
         if (b === QUOTE) {
           if (!keys.has(phase.text) || state.used.includes(phase.text)) return undefined;
-          const value: Phase = { k: 'value', key: phase.text, head: '', escape: 0 };
+          const value: Phase = { k: 'value', key: phase.text, head: '', escape: 0, hex: '', shape: REPR_START };
           return { ...state, used: [...state.used, phase.text], phase: { k: 'literal', bytes: [0x3a, 0x20, QUOTE], at: 0, then: value } }; // : "
         }
         if (b < 0x20 || b > 0x7e) return undefined;
@@ -214,22 +226,33 @@ export class FrameGrammar implements TokenConstraint {
 
   private valueByte(state: State, phase: Extract<Phase, { k: 'value' }>, b: number): State | undefined {
     const go = (next: Phase): State => ({ ...state, phase: next });
+    // The JSON string is read back to the repr's characters, which must keep a repr's outline.
+    const withChar = (char: string, next: Omit<typeof phase, 'shape'>): State | undefined => {
+      const shape = reprChar(phase.shape, char);
+      return shape ? go({ ...next, shape }) : undefined;
+    };
     if (phase.escape === 1) {
-      if (b === 0x75) return go({ ...phase, escape: 2 }); // \u
-      return '"\\/bfnrt'.includes(String.fromCharCode(b)) ? go({ ...phase, escape: 0 }) : undefined;
+      if (b === 0x75) return go({ ...phase, escape: 2, hex: '' }); // \u
+      const decoded = JSON_ESCAPES.get(String.fromCharCode(b));
+      return decoded === undefined ? undefined : withChar(decoded, { ...phase, escape: 0 });
     }
     if (phase.escape >= 2) {
       if (!/[0-9a-fA-F]/.test(String.fromCharCode(b))) return undefined;
-      return go({ ...phase, escape: phase.escape === 5 ? 0 : phase.escape + 1 });
+      const hex = phase.hex + String.fromCharCode(b);
+      if (phase.escape < 5) return go({ ...phase, escape: phase.escape + 1, hex });
+      return withChar(String.fromCharCode(parseInt(hex, 16)), { ...phase, escape: 0, hex: '' });
     }
     if (b === QUOTE) {
       if (phase.head === '') return undefined; // no repr is empty
       if (phase.head === '..' && (phase.key === undefined || state.event !== 'line' || !this.rules.unchanged.has(phase.key))) return undefined;
+      // An unfinished str or container may only end when the frame must close.
+      if (phase.head !== '..' && !reprComplete(phase.shape) && !this.closing) return undefined;
       return go(phase.key === undefined ? { k: 'special', token: T.frameSep, then: { k: 'done' } } : { k: 'object-next' });
     }
     if (b < 0x20 || b > 0x7e) return undefined; // json.dumps writes ASCII only
     const head = phase.head.length < 3 ? phase.head + String.fromCharCode(b) : phase.head;
-    return go({ ...phase, head, escape: b === BACKSLASH ? 1 : 0 });
+    if (b === BACKSLASH) return go({ ...phase, head, escape: 1 });
+    return withChar(String.fromCharCode(b), { ...phase, head, escape: 0 });
   }
 
   /** Whether a further key can be written: a key opened with nothing left to name is a dead end. */

@@ -185,7 +185,8 @@ describe('the frame grammar forbids what no trace holds', () => {
     const more = tokenizer.encodeText(', 1')[0];
     const close = tokenizer.encodeText('"')[0];
     grammar.tokensLeft(100);
-    assert.ok(grammar.allows(more) && grammar.allows(close));
+    assert.ok(grammar.allows(more), 'the list may grow');
+    assert.ok(!grammar.allows(close), 'an open list is no whole repr');
     grammar.tokensLeft(5);
     assert.ok(!grammar.allows(more), 'the value may not grow');
     assert.ok(grammar.allows(close));
@@ -201,6 +202,18 @@ describe('the frame grammar forbids what no trace holds', () => {
     const forgetting = new ProgramFacts(withDel);
     const grammar = new FrameGrammar(tokenTable(tokenizer), frameRules(forgetting, [...main, callF].map((frame) => ({ frame }))), endIds(tokenizer));
     assert.equal(firstRefused(grammar, frameIds(tokenizer, [T.lineSep, '{"n": ".."}', T.actionSep, '    total = 0\n', T.frameSep])), -1);
+  });
+
+  test('values keep the outline of a repr: a str ends at its quote, a container where its bracket closes', () => {
+    const after = [...main, callF];
+    // Each value is a repr, written into the frame as json.dumps writes it.
+    const line = (repr: string): string[] => [T.lineSep, `{"n": "..", "xs": ${JSON.stringify(repr)}}`, T.actionSep, '    total = 0\n', T.frameSep];
+    for (const repr of ["'the fox'", "[1, [2, 3], 'a]b']", "{'k': (1, 2)}", '42', 'None', `"it's"`, `'a"b\\'c'`]) {
+      assert.equal(refused(after, line(repr)), -1, repr);
+    }
+    for (const repr of ["'the fox', 'the fox'", "'the fox", '[1, 2], [3]', '[1, 2', "('a', 'b')c"]) {
+      assert.notEqual(refused(after, line(repr)), -1, repr);
+    }
   });
 
   test('actions: a line of the prompt, a def line for a call, the scope\'s lines otherwise', () => {
