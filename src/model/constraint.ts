@@ -13,6 +13,8 @@ export interface TokenConstraint {
   accept(id: number): void;
   /** Told before each token how many the generation may still take, so that it can end in time. */
   tokensLeft?(count: number): void;
+  /** An allowed token that spells the beginning of the (not allowed) token `id`, if there is one. */
+  allowedPrefix?(id: number): number | undefined;
 }
 
 /** Candidates tried in order of the model's preference before the whole vocabulary is checked at once. */
@@ -26,11 +28,15 @@ const GREEDY_TRIES = 16;
 export function chooseAllowed(logits: Float32Array, constraint: TokenConstraint, options: SamplingOptions, random: () => number, limit: number): number | undefined {
   const masked = logits.slice(0, limit);
   if (!((options.temperature ?? 0) > 0)) {
-    // Usually the model's own first or second choice is allowed: look at those before the rest.
+    // Usually the model's own first or second choice is allowed: look at those before the rest. A
+    // choice that is not allowed as a whole may be in part: `'"}` where only `'"` may come keeps the
+    // model's intent (close the string) better than its next whole token would.
     for (let tries = 0; tries < GREEDY_TRIES; tries++) {
       const best = argmax(masked);
       if (masked[best] === -Infinity) return undefined;
       if (constraint.allows(best)) return best;
+      const prefix = constraint.allowedPrefix?.(best);
+      if (prefix !== undefined) return prefix;
       masked[best] = -Infinity;
     }
   }

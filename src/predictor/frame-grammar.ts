@@ -30,8 +30,8 @@ import type { FrameEvent } from '../trace/frame';
 import { pyJsonString } from '../trace/pyjson';
 import { SPECIAL_TOKENS as T, SpecialToken } from '../trace/tokens';
 import type { FrameRules } from './program-facts';
-import { REPR_START, reprChar, reprComplete, ReprShape } from './repr-shape';
-import type { TokenTable } from './token-bytes';
+import { REPR_START, reprChar, ReprShape } from './repr-shape';
+import { bytesKey, TokenTable } from './token-bytes';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -112,6 +112,16 @@ export class FrameGrammar implements TokenConstraint {
   allows(id: number): boolean {
     const next = this.next(this.state, id);
     return next !== undefined && (!this.closing || this.closes(id));
+  }
+
+  allowedPrefix(id: number): number | undefined {
+    const bytes = this.table.bytes[id];
+    if (!bytes) return undefined;
+    for (let length = bytes.length - 1; length > 0; length--) {
+      const prefix = this.table.byBytes.get(bytesKey(bytes.subarray(0, length)));
+      if (prefix !== undefined && this.allows(prefix)) return prefix;
+    }
+    return undefined;
   }
 
   tokensLeft(count: number): void {
@@ -245,11 +255,11 @@ export class FrameGrammar implements TokenConstraint {
     if (b === QUOTE) {
       if (phase.head === '') return undefined; // no repr is empty
       if (phase.head === '..' && (phase.key === undefined || state.event !== 'line' || !this.rules.unchanged.has(phase.key))) return undefined;
-      // An unfinished str or container may only end when the frame must close.
-      if (phase.head !== '..' && !reprComplete(phase.shape) && !this.closing) return undefined;
       return go(phase.key === undefined ? { k: 'special', token: T.frameSep, then: { k: 'done' } } : { k: 'object-next' });
     }
     if (b < 0x20 || b > 0x7e) return undefined; // json.dumps writes ASCII only
+    // After a whole repr only the value's end may come (an escape would be one more character).
+    if (phase.shape.kind === 'done') return undefined;
     const head = phase.head.length < 3 ? phase.head + String.fromCharCode(b) : phase.head;
     if (b === BACKSLASH) return go({ ...phase, head, escape: 1 });
     return withChar(String.fromCharCode(b), { ...phase, head, escape: 0 });

@@ -4,7 +4,9 @@
  * set, which ends where that bracket closes (quotes inside it respected). Nothing may follow the end.
  * Any other opening (a number, None, a custom repr) is left free, and so is a repr past the tracer's
  * cut (1,000 characters, then `...<+N chars>`). This is what stops a model from running a copied string
- * on (`'the fox', 'the fox', ...`): the string has ended, so only the value's end may come.
+ * on (`'the fox', 'the fox', ...`): the string has ended, so only the value's end may come. The value
+ * may end before its repr does (a wrong value, but a well-formed frame): forcing a small model to go on
+ * with a string it meant to end only makes it ramble.
  */
 
 export interface ReprShape {
@@ -49,9 +51,4 @@ export function reprChar(shape: ReprShape, char: string): ReprShape | undefined 
       return { ...shape, length };
     }
   }
-}
-
-/** Whether the repr may end here. */
-export function reprComplete(shape: ReprShape): boolean {
-  return shape.kind === 'free' || shape.kind === 'done';
 }

@@ -11,6 +11,13 @@ export interface TokenTable {
   readonly bytes: ReadonlyArray<Uint8Array | undefined>;
   /** The added token each id stands for (CWM's special tokens, <|eot_id|>, ...). */
   readonly added: ReadonlyMap<number, string>;
+  /** The ordinary id spelling exactly these bytes (as a latin1 string), if any. */
+  readonly byBytes: ReadonlyMap<string, number>;
+}
+
+/** Bytes as a map key. */
+export function bytesKey(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
 }
 
 const tables = new WeakMap<CwmTokenizer, TokenTable>();
@@ -41,7 +48,11 @@ function buildTable(tokenizer: CwmTokenizer): TokenTable {
     if (added.has(id) || id < 0 || id >= bytes.length) continue;
     bytes[id] = unicodeToByte ? pieceBytes(piece, unicodeToByte) : encoder.encode(tokenizer.decodeRegular([id]));
   }
-  return { bytes, added };
+  const byBytes = new Map<string, number>();
+  bytes.forEach((value, id) => {
+    if (value && !byBytes.has(bytesKey(value))) byBytes.set(bytesKey(value), id);
+  });
+  return { bytes, added, byBytes };
 }
 
 function isByteLevel(json: ReturnType<CwmTokenizer['toJSON']>): boolean {

@@ -229,7 +229,8 @@ class OnnxSequence implements ModelSequence {
       if (this.held.length >= contextLength) return { tokens: generated, finishReason: 'context' };
       if (options.signal?.aborted) throw new ModelError('cancelled', 'cancelled');
       const logits = await this.logits();
-      constraint.tokensLeft?.(options.maxTokens - generated.length);
+      // The frame must end before the budget or the context does, whichever comes first.
+      constraint.tokensLeft?.(Math.min(options.maxTokens - generated.length, contextLength - this.held.length));
       let token = constrained ? chooseAllowed(logits, constraint, options, random, limit) : undefined;
       if (token === undefined && constrained && constraint.tokensLeft) {
         // Nothing ends the frame in time from here: keep to the grammar, and let the budget run out.
