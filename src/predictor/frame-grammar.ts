@@ -12,7 +12,8 @@
  * - a key is a name of the scope the frame runs in, at most once per frame; a call frame's keys are
  *   exactly one function's parameters (and the free variables it uses), or some of a generator's,
  *   class body's or lambda's names, and its line is then the def line of a function they fit;
- * - ".." only in a line frame, only for a name the previous call/line frame held; no value is empty;
+ * - ".." only in a line frame, only for a name the previous call/line frame held; no value is empty,
+ *   and nothing follows a whole str or container repr (repr-shape.ts);
  * - a line frame holds every name its activation held before (a bound local stays bound), unless the
  *   function can unbind one (`del`, `except ... as name`);
  * - the action is a line of the prompt: a def/class/lambda line for a call frame, else a line of the
