@@ -138,9 +138,9 @@ export class FrameGrammar implements TokenConstraint {
     const phase = this.state.phase;
     if (phase.k !== 'value' && phase.k !== 'object-next' && phase.k !== 'object-first') return 0;
     if (phase.k === 'value' && phase.key === undefined) return 3;
-    const scope = this.state.event === 'call' ? this.rules.calls : this.rules.current;
+    const lines = this.state.event === 'call' ? this.signatures.map((signature) => signature.line) : this.rules.current.lines;
     let longest = 0;
-    for (const index of scope.lines) longest = Math.max(longest, this.bytesOfLine(index).length);
+    for (const index of lines) longest = Math.max(longest, this.bytesOfLine(index).length);
     return 6 + longest;
   }
 
@@ -186,7 +186,7 @@ export class FrameGrammar implements TokenConstraint {
       const start: Phase =
         event === 'call' || event === 'line'
           ? { k: 'object-open' }
-          : { k: 'special', token: T.actionSep, then: this.linePhase(event, { k: 'special', token: T.argSep, then: { k: 'literal', bytes: [QUOTE], at: 0, then: { k: 'value', key: undefined, head: '', escape: 0, hex: '', shape: REPR_START } } }) };
+          : { k: 'special', token: T.actionSep, then: this.linePhase({ k: 'special', token: T.argSep, then: { k: 'literal', bytes: [QUOTE], at: 0, then: { k: 'value', key: undefined, head: '', escape: 0, hex: '', shape: REPR_START } } }) };
       return { phase: start, event, used: [] };
     }
     if (phase.k === 'special' && phase.token === token) return { ...state, phase: phase.then };
@@ -294,15 +294,15 @@ export class FrameGrammar implements TokenConstraint {
 
   private afterLocals(state: State): Phase {
     const then: Phase = { k: 'special', token: T.frameSep, then: { k: 'done' } };
-    if (state.event !== 'call') return { k: 'special', token: T.actionSep, then: this.linePhase(state.event as FrameEvent, then) };
+    if (state.event !== 'call') return { k: 'special', token: T.actionSep, then: this.linePhase(then) };
     // A call frame names the def line of a function its locals fit.
     const lines = new Set(this.fitting(state.used, true).map((signature) => signature.line));
     return { k: 'special', token: T.actionSep, then: { k: 'line', candidates: [...lines], at: 0, then } };
   }
 
-  private linePhase(event: FrameEvent, then: Phase): Phase {
-    const scope = event === 'call' ? this.rules.calls : this.rules.current;
-    return { k: 'line', candidates: [...scope.lines], at: 0, then };
+  /** The action of a line, return or exception frame: a line of the scope it runs in. */
+  private linePhase(then: Phase): Phase {
+    return { k: 'line', candidates: [...this.rules.current.lines], at: 0, then };
   }
 
   private bytesOfLine(index: number): Uint8Array {

@@ -35,8 +35,6 @@ export interface CallSignature {
 
 /** What the frame about to be written may say. */
 export interface FrameRules {
-  /** Lines and names of a call frame. */
-  readonly calls: Scope;
   /** The call frames the program can have; a call frame's locals and line must fit one of them. */
   readonly signatures: readonly CallSignature[];
   /** The scope a line, return or exception frame runs in. */
@@ -63,12 +61,7 @@ export class ProgramFacts {
   readonly lines: readonly string[];
   /** Lines a statement can start on: neither blank nor only a comment. */
   readonly executable: Scope;
-  /**
-   * Lines a call frame can name (def, class and lambda lines) and the names it can hold: any name the
-   * program binds, since a resumed generator's call frame holds its body's locals, not only parameters,
-   * and any name on a lambda's line (its parameters).
-   */
-  readonly calls: Scope;
+  /** The call frames the program can have: one per def, class and lambda line. */
   readonly signatures: readonly CallSignature[];
   /** The scope of each function whose def line has this exact text (one text may define several). */
   private readonly byDefLine = new Map<string, Scope>();
@@ -86,16 +79,12 @@ export class ProgramFacts {
     for (const index of executable) for (const name of boundNames(this.lines[index])) allNames.add(name);
     this.executable = { lines: executable, names: allNames, forgets: forgetsNames(executable, this.lines) };
 
-    const callLines = new Set<number>();
-    const callNames = new Set(allNames);
     const signatures: CallSignature[] = [];
     const functions = scanned.functions;
     functions.forEach((fn, index) => {
       const { scope, free } = functionScope(functions, index, executable, this.lines);
       const text = this.lines[fn.defLine - 1];
       this.byDefLine.set(text, union(this.byDefLine.get(text), scope));
-      callLines.add(fn.defLine - 1);
-      for (const name of scope.names) callNames.add(name);
       signatures.push(callSignature(fn, text, scope, free, this.lines));
     });
     for (const index of executable) {
@@ -104,11 +93,8 @@ export class ProgramFacts {
       // A lambda's frame names its own line; its parameters are among the names on it.
       const scope: Scope = { lines: new Set([index]), names: new Set(uniqueNames(text)), forgets: false };
       this.byLambdaLine.set(text, union(this.byLambdaLine.get(text), scope));
-      callLines.add(index);
-      for (const name of scope.names) callNames.add(name);
       signatures.push({ line: index, names: scope.names, exact: false });
     }
-    this.calls = { lines: callLines, names: callNames, forgets: false };
     this.signatures = signatures;
   }
 
@@ -143,7 +129,7 @@ export function frameRules(facts: ProgramFacts, history: readonly FrameSoFar[]):
   const top = stack[stack.length - 1];
   const current = top?.scope ?? facts.executable;
   const required = top && !current.forgets ? top.names : new Set<string>();
-  return { calls: facts.calls, signatures: facts.signatures, current, lines: facts.lines, unchanged, required };
+  return { signatures: facts.signatures, current, lines: facts.lines, unchanged, required };
 }
 
 /** What the rules know of one activation: its function's scope and the names it last held. */
