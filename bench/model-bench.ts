@@ -27,11 +27,10 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ModelBackend } from '../src/model/backend';
 import { openOnnxEngine } from '../src/model/onnx/engine';
-import { FrameGrammar } from '../src/predictor/frame-grammar';
+import { grammarAfter } from '../src/predictor/frame-grammar';
 import { buildPromptTokens } from '../src/predictor/prompt-tokens';
 import { encodeFrameTokens } from '../src/predictor/frame-tokens';
-import { frameRules, ProgramFacts } from '../src/predictor/program-facts';
-import { tokenTable } from '../src/predictor/token-bytes';
+import { ProgramFacts } from '../src/predictor/program-facts';
 import type { TraceFrame } from '../src/trace/frame';
 import { SPECIAL_TOKENS as T } from '../src/trace/tokens';
 import { startTrace } from '../src/runtime/tracer';
@@ -125,13 +124,12 @@ async function realTrace(engine: ModelBackend, options: Options): Promise<RealTr
 async function grammarSteps(engine: ModelBackend, trace: RealTrace): Promise<[number, number]> {
   const { tokenizer, info } = engine;
   const facts = new ProgramFacts(trace.source);
-  const table = tokenTable(tokenizer);
   const stops = [tokenizer.special(T.frameSep), ...info.eosTokenIds];
   const seq = await engine.createSequence(trace.prompt);
   let generated = 0;
   const start = performance.now();
   for (let k = 0; k < trace.frames.length; k++) {
-    const constraint = new FrameGrammar(table, frameRules(facts, trace.traceFrames.slice(0, k).map((frame) => ({ frame }))), new Set(info.eosTokenIds));
+    const constraint = grammarAfter(tokenizer, facts, trace.traceFrames.slice(0, k).map((frame) => ({ frame })), new Set(info.eosTokenIds));
     const before = seq.length;
     const result = await seq.generate({ maxTokens: trace.frames[k].length, stopTokenIds: stops, constraint });
     generated += result.tokens.length;

@@ -203,8 +203,8 @@ def copy_mixture(g, w, hidden, lm_logits, causal, output):
     g.const('c_one_f', np.array(1.0, dtype=np.float32))
     g.const('c_zero1', np.array([0], dtype=np.int64))
     g.const('c_one1', np.array([1], dtype=np.int64))
-    g.const('c_axes2_last', np.array([2], dtype=np.int64))
-    g.const('c_int64_max_copy', np.array([np.iinfo(np.int64).max], dtype=np.int64))
+    if not any(init.name == 'c_int64_max' for init in g.initializers):  # present when there are no position_ids
+        g.const('c_int64_max', np.array([np.iinfo(np.int64).max], dtype=np.int64))
     all_ids = g.op('Concat', ['past_input_ids', 'input_ids'], output='present_input_ids', axis=1)  # [batch, total]
     total = g.op('Shape', [all_ids], 'total_len', start=1, end=2)
     seq = g.op('Shape', ['input_ids'], 'copy_seq_len', start=1, end=2)
@@ -213,14 +213,14 @@ def copy_mixture(g, w, hidden, lm_logits, causal, output):
     prev2 = g.op('Slice', [g.op('Concat', [first, first, all_ids], axis=1), 'c_zero1', total, 'c_axes1'], 'prev2_ids')
     keys = g.op('Add', [g.op('Gather', [w['copy_key_token'], prev1], axis=0),
                         g.op('Gather', [w['copy_key_prev'], prev2], axis=0)], 'copy_keys')  # [batch, total, dim]
-    query_prev = g.op('Slice', [prev1, g.op('Neg', [seq]), 'c_int64_max_copy', 'c_axes1'], 'query_prev_ids')
+    query_prev = g.op('Slice', [prev1, g.op('Neg', [seq]), 'c_int64_max', 'c_axes1'], 'query_prev_ids')
     query = g.op('Add', [g.op('Add', [g.op('MatMul', [hidden, w['copy_query']]),
                                       g.op('Gather', [w['copy_query_token'], 'input_ids'], axis=0)]),
                          g.op('Gather', [w['copy_query_prev'], query_prev], axis=0)], 'copy_query')
     scores = g.op('Mul', [g.op('MatMul', [query, g.op('Transpose', [keys], perm=[0, 2, 1])]), 'c_copy_scale'])
     attention = g.op('Softmax', [g.op('Where', [causal, scores, 'c_masked'])], 'copy_attention', axis=-1)  # [batch, seq, total]
     keep = g.op('Sigmoid', [g.op('Unsqueeze', [g.op('Add', [g.op('MatMul', [hidden, w['copy_gate']]), w['copy_gate_bias']]),
-                                               'c_axes2_last'])], 'copy_keep')  # [batch, seq, 1]
+                                               'c_axes2'])], 'copy_keep')  # [batch, seq, 1]
     vocab = g.op('Mul', [g.op('Softmax', [lm_logits], axis=-1), keep], 'vocab_share')
     copied = g.op('Mul', [attention, g.op('Sub', ['c_one_f', keep])], 'copy_share')
     indices = g.op('Expand', [g.op('Unsqueeze', [all_ids, 'c_axes1']), g.op('Shape', [copied])], 'copy_indices')

@@ -8,11 +8,10 @@
  */
 import type { ModelBackend } from '../model/backend';
 import type { CwmTokenizer } from '../model/tokenizer';
-import { FrameGrammar } from '../predictor/frame-grammar';
+import { grammarAfter } from '../predictor/frame-grammar';
 import { encodeFrameTokens } from '../predictor/frame-tokens';
-import { frameRules, ProgramFacts } from '../predictor/program-facts';
+import type { ProgramFacts } from '../predictor/program-facts';
 import { buildPromptTokens } from '../predictor/prompt-tokens';
-import { tokenTable } from '../predictor/token-bytes';
 import type { TraceFrame } from '../trace/frame';
 import type { PromptProgram } from '../trace/prompt';
 import { SPECIAL_TOKENS as T } from '../trace/tokens';
@@ -62,7 +61,7 @@ export async function teacherForcedSteps(backend: ModelBackend, frames: readonly
       const prefix = sequence.length;
       // The grammar knows what the real frames before step k said, as the model has read them.
       const constraint = options.grammar
-        ? { constraint: new FrameGrammar(tokenTable(tokenizer), frameRules(options.grammar, frames.slice(0, k).map((frame) => ({ frame }))), endIds) }
+        ? { constraint: grammarAfter(tokenizer, options.grammar, frames.slice(0, k).map((frame) => ({ frame })), endIds) }
         : {};
       const generated = await sequence.generate({ maxTokens: options.maxFrameTokens, stopTokenIds, ...constraint, ...(options.signal ? { signal: options.signal } : {}) });
       judgements.push(judgePrediction(tokenizer, endIds, generated, frames[k - 1], frames[k]));

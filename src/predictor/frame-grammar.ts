@@ -27,12 +27,13 @@
  * locals object may only be closed.
  */
 import type { TokenConstraint } from '../model/constraint';
+import type { CwmTokenizer } from '../model/tokenizer';
 import type { FrameEvent } from '../trace/frame';
 import { pyJsonString } from '../trace/pyjson';
 import { SPECIAL_TOKENS as T, SpecialToken } from '../trace/tokens';
-import type { FrameRules } from './program-facts';
+import { FrameRules, frameRules, FrameSoFar, ProgramFacts } from './program-facts';
 import { REPR_START, reprChar, ReprShape } from './repr-shape';
-import { bytesKey, TokenTable } from './token-bytes';
+import { bytesKey, TokenTable, tokenTable } from './token-bytes';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -76,6 +77,11 @@ interface State {
 }
 
 const encoder = new TextEncoder();
+
+/** The grammar of the frame that follows `history`, for a model with this tokenizer and these end ids. */
+export function grammarAfter(tokenizer: CwmTokenizer, facts: ProgramFacts, history: readonly FrameSoFar[], endTokenIds: ReadonlySet<number>): FrameGrammar {
+  return new FrameGrammar(tokenTable(tokenizer), frameRules(facts, history), endTokenIds);
+}
 
 export class FrameGrammar implements TokenConstraint {
   private state: State = { phase: { k: 'event' }, event: undefined, used: [] };

@@ -59,14 +59,13 @@ import type { Locals, TraceFrame } from '../trace/frame';
 import type { PromptProgram } from '../trace/prompt';
 import { SPECIAL_TOKENS as T, SpecialToken } from '../trace/tokens';
 import { PredictorError } from './errors';
-import { FrameGrammar } from './frame-grammar';
+import { FrameGrammar, grammarAfter } from './frame-grammar';
 import { encodeFrameTokens } from './frame-tokens';
 import { piecesText } from './pieces';
-import { frameRules, ProgramFacts } from './program-facts';
+import { ProgramFacts } from './program-facts';
 import { buildPromptTokens } from './prompt-tokens';
 import { scoreFrames, TraceScore } from './score';
 import { LogState, StepLog } from './step-log';
-import { tokenTable } from './token-bytes';
 import type { CommandResult, FrameProgress, HaltReason, PredictedStep, StepIssue, StepOrigin } from './steps';
 
 export const DEFAULT_MAX_TOKENS_PER_FRAME = 2048;
@@ -502,8 +501,7 @@ export class Predictor {
   /** The frame grammar for the frame being written, told of the tokens it already has. */
   private constraintFor(head: readonly number[]): { constraint?: FrameGrammar } {
     if (!this.facts) return {};
-    const history = this.log.steps.map((step) => step.view);
-    const grammar = new FrameGrammar(tokenTable(this.tokenizer), frameRules(this.facts, history), this.endIds);
+    const grammar = grammarAfter(this.tokenizer, this.facts, this.log.steps.map((step) => step.view), this.endIds);
     for (const id of head) {
       // Tokens we did not choose under this grammar (an edited or older frame): generate freely.
       if (!grammar.allows(id)) return {};

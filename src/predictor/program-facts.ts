@@ -8,7 +8,7 @@
  * uses that an enclosing function binds (a closure's free variables); names it only reads, such as the
  * builtins and globals it calls, are left out, since they are never in its frame.
  */
-import type { FrameEvent, TraceFrame } from '../trace/frame';
+import type { FrameEvent, Locals, TraceFrame } from '../trace/frame';
 import { uniqueNames } from '../trace/line-names';
 import { boundNames } from './bound-names';
 import { PyFunction, scanPython } from '../trace/pysource';
@@ -116,26 +116,32 @@ export class ProgramFacts {
  * allowed.
  */
 export function frameRules(facts: ProgramFacts, history: readonly FrameSoFar[]): FrameRules {
+  // Called before every frame over the whole trace so far: the walk keeps references, and only the
+  // activation the next frame runs in has its names collected.
   const stack: Activation[] = [];
   for (const step of history) {
     const event = step.frame?.event ?? step.event;
     const frame = step.frame;
-    if (event === 'call') stack.push({ scope: frame ? facts.scopeOfCall(frame.source) : undefined, names: new Set(frame && 'locals' in frame ? frame.locals.map(([name]) => name) : []) });
+    if (event === 'call') stack.push({ scope: frame ? facts.scopeOfCall(frame.source) : undefined, locals: frame && 'locals' in frame ? frame.locals : [] });
     else if (event === 'return') stack.pop();
-    else if (frame && 'locals' in frame && stack.length > 0) stack[stack.length - 1] = { ...stack[stack.length - 1], names: new Set(frame.locals.map(([name]) => name)) };
+    else if (frame && 'locals' in frame && stack.length > 0) stack[stack.length - 1] = { ...stack[stack.length - 1], locals: frame.locals };
   }
   const previous = history[history.length - 1]?.frame;
-  const unchanged = previous && 'locals' in previous ? new Set(previous.locals.map(([name]) => name)) : new Set<string>();
+  const unchanged = previous && 'locals' in previous ? namesOf(previous.locals) : new Set<string>();
   const top = stack[stack.length - 1];
   const current = top?.scope ?? facts.executable;
-  const required = top && !current.forgets ? top.names : new Set<string>();
+  const required = top && !current.forgets ? namesOf(top.locals) : new Set<string>();
   return { signatures: facts.signatures, current, lines: facts.lines, unchanged, required };
 }
 
-/** What the rules know of one activation: its function's scope and the names it last held. */
+/** What the rules know of one activation: its function's scope and the locals it last held. */
 interface Activation {
   readonly scope: Scope | undefined;
-  readonly names: ReadonlySet<string>;
+  readonly locals: Locals;
+}
+
+function namesOf(locals: Locals): Set<string> {
+  return new Set(locals.map(([name]) => name));
 }
 
 /** What a class body's frame holds besides its own names. */

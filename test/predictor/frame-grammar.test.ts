@@ -14,10 +14,9 @@ import { CwmTokenizer } from '../../src/model/tokenizer';
 import { readRows, traceRows } from '../../src/eval/rows';
 import { Predictor } from '../../src/predictor';
 import { boundNames } from '../../src/predictor/bound-names';
-import { FrameGrammar } from '../../src/predictor/frame-grammar';
+import { FrameGrammar, grammarAfter } from '../../src/predictor/frame-grammar';
 import { encodeFrameTokens } from '../../src/predictor/frame-tokens';
-import { frameRules, ProgramFacts } from '../../src/predictor/program-facts';
-import { tokenTable } from '../../src/predictor/token-bytes';
+import { ProgramFacts } from '../../src/predictor/program-facts';
 import type { TraceFrame } from '../../src/trace/frame';
 import { buildPromptProgram } from '../../src/trace/prompt';
 import { SPECIAL_TOKENS as T } from '../../src/trace/tokens';
@@ -32,8 +31,8 @@ function endIds(tokenizer: CwmTokenizer): Set<number> {
   return new Set([tokenizer.special(T.endOfText), ...(tokenizer.idOf('<|eot_id|>') !== undefined ? [tokenizer.idOf('<|eot_id|>') as number] : [])]);
 }
 
-function grammarAfter(tokenizer: CwmTokenizer, facts: ProgramFacts, before: readonly TraceFrame[]): FrameGrammar {
-  return new FrameGrammar(tokenTable(tokenizer), frameRules(facts, before.map((frame) => ({ frame }))), endIds(tokenizer));
+function grammarAfterFrames(tokenizer: CwmTokenizer, facts: ProgramFacts, before: readonly TraceFrame[]): FrameGrammar {
+  return grammarAfter(tokenizer, facts, before.map((frame) => ({ frame })), endIds(tokenizer));
 }
 
 /** The first token of `tokens` the grammar refuses, or -1 when it takes them all and the frame is complete. */
@@ -50,10 +49,10 @@ function assertAllowsTrace(tokenizer: CwmTokenizer, source: string, frames: read
   const facts = new ProgramFacts(source);
   frames.forEach((frame, k) => {
     const tokens = encodeFrameTokens(tokenizer, frame, frames[k - 1]).tokens;
-    const refused = firstRefused(grammarAfter(tokenizer, facts, frames.slice(0, k)), tokens);
+    const refused = firstRefused(grammarAfterFrames(tokenizer, facts, frames.slice(0, k)), tokens);
     assert.equal(refused, -1, `${label} step ${k}: refused at token ${refused} of ${JSON.stringify(tokenizer.decode(tokens))}`);
   });
-  const end = grammarAfter(tokenizer, facts, frames);
+  const end = grammarAfterFrames(tokenizer, facts, frames);
   assert.ok(end.allows(tokenizer.special(T.endOfText)), `${label}: the end of the trace`);
 }
 
@@ -116,7 +115,7 @@ describe('the frame grammar forbids what no trace holds', () => {
     { event: 'call', locals: [], source: 'def main():  # << START_OF_TRACE' },
     { event: 'line', locals: [], source: '    return f([1, 2], 3)' },
   ];
-  const refused = (before: readonly TraceFrame[], parts: readonly string[]): number => firstRefused(grammarAfter(tokenizer, facts, before), frameIds(tokenizer, parts));
+  const refused = (before: readonly TraceFrame[], parts: readonly string[]): number => firstRefused(grammarAfterFrames(tokenizer, facts, before), frameIds(tokenizer, parts));
 
   test('well-formed frames pass, the end of the trace passes only where a frame would start', () => {
     assert.equal(refused(main, [T.callSep, '{"xs": "[1, 2]", "n": "3"}', T.actionSep, 'def f(xs, n):\n', T.frameSep]), -1);
@@ -140,7 +139,7 @@ describe('the frame grammar forbids what no trace holds', () => {
     assert.notEqual(refused(main, [T.callSep, '{"xs": "[1, 2]", "n": "3"}', T.actionSep, 'def main():  # << START_OF_TRACE\n', T.frameSep]), -1);
     assert.equal(refused([], [T.callSep, '{}', T.actionSep, 'def main():  # << START_OF_TRACE\n', T.frameSep]), -1);
     // With every parameter written, no further key can be opened.
-    const grammar = grammarAfter(tokenizer, facts, main);
+    const grammar = grammarAfterFrames(tokenizer, facts, main);
     for (const id of frameIds(tokenizer, [T.callSep, '{"xs": "[1, 2]", "n": "3"'])) grammar.accept(id);
     assert.ok(!grammar.allows(tokenizer.encodeText(',')[0]));
   });
@@ -150,7 +149,7 @@ describe('the frame grammar forbids what no trace holds', () => {
     const budget = 160;
     for (let walk = 0; walk < 12; walk++) {
       const before = walk % 2 === 0 ? main : [...main, callF];
-      const grammar = grammarAfter(tokenizer, facts, before);
+      const grammar = grammarAfterFrames(tokenizer, facts, before);
       let taken = 0;
       while (!grammar.complete) {
         assert.ok(taken < budget, `walk ${walk} did not end within ${budget} tokens`);
@@ -180,7 +179,7 @@ describe('the frame grammar forbids what no trace holds', () => {
   });
 
   test('with its budget nearly spent, an open value may only close, and the object after it', () => {
-    const grammar = grammarAfter(tokenizer, facts, [...main, callF]);
+    const grammar = grammarAfterFrames(tokenizer, facts, [...main, callF]);
     for (const id of frameIds(tokenizer, [T.lineSep, '{"n": "..", "xs": "[1, 1, 1'])) grammar.accept(id);
     const more = tokenizer.encodeText(', 1')[0];
     const close = tokenizer.encodeText('"')[0];
@@ -199,7 +198,7 @@ describe('the frame grammar forbids what no trace holds', () => {
     assert.equal(refused([...main, callF], [T.lineSep, '{"n": "..", "xs": ".."}', T.actionSep, '    total = 0\n', T.frameSep]), -1);
     const withDel = buildPromptProgram(SOURCE.replace('    return total', '    del xs\n    return total'), {}).source;
     const forgetting = new ProgramFacts(withDel);
-    const grammar = new FrameGrammar(tokenTable(tokenizer), frameRules(forgetting, [...main, callF].map((frame) => ({ frame }))), endIds(tokenizer));
+    const grammar = grammarAfterFrames(tokenizer, forgetting, [...main, callF]);
     assert.equal(firstRefused(grammar, frameIds(tokenizer, [T.lineSep, '{"n": ".."}', T.actionSep, '    total = 0\n', T.frameSep])), -1);
   });
 

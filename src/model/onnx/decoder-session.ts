@@ -19,7 +19,7 @@ export interface KvCache {
   readonly length: number;
   /** layer 0 key, layer 0 value, layer 1 key, ... */
   readonly arrays: readonly KvArray[];
-  /** The ids of those `length` positions (the copy path's extra state). */
+  /** The ids of those `length` positions, kept only for a graph with a copy path (which reads them); empty otherwise. */
   readonly ids: readonly number[];
 }
 
@@ -123,7 +123,7 @@ export class DecoderSession {
         arrays.push(present.data as KvArray);
       }
     }
-    return { logits: toFloat32(logitsTensor.data as KvArray, dtype), cache: { length: total, arrays, ids: [...past.ids, ...tokens] } };
+    return { logits: toFloat32(logitsTensor.data as KvArray, dtype), cache: { length: total, arrays, ids: this.hasCopyPath ? [...past.ids, ...tokens] : past.ids } };
   }
 
   emptyCache(): KvCache {
