@@ -25,6 +25,7 @@
  * nothing is null, a rate over nothing has no value.
  */
 import type { EvalRun, MeasuredRow, StepOutcome } from './harness';
+import type { ModelJudgement } from './judge';
 
 export interface Rate {
   readonly hits: number;
@@ -77,6 +78,15 @@ export interface EvalMetrics {
   readonly nextLine: BaselineMetrics;
 }
 
+/** Valid-format, action and state counts of one decoding of the steps (the model's, or unconstrained). */
+export function judgedCounts<T>(count: (test: (step: StepOutcome) => boolean) => T, judged: (step: StepOutcome) => ModelJudgement | undefined): { validFormat: T; actionMatch: T; stateMatch: T } {
+  return {
+    validFormat: count((step) => judged(step)?.valid === true),
+    actionMatch: count((step) => judged(step)?.action === true),
+    stateMatch: count((step) => judged(step)?.state === true),
+  };
+}
+
 export function summarize(run: EvalRun): EvalMetrics {
   const measured = run.rows.filter((row): row is MeasuredRow => row.kind === 'measured');
   const excludedBy: Record<string, number> = {};
@@ -86,9 +96,7 @@ export function summarize(run: EvalRun): EvalMetrics {
 
   const model: { -readonly [K in keyof ModelMetrics]: ModelMetrics[K] } = {};
   if (run.parts.teacherForced) {
-    model.validFormat = count((step) => step.model?.valid === true);
-    model.actionMatch = count((step) => step.model?.action === true);
-    model.stateMatch = count((step) => step.model?.state === true);
+    Object.assign(model, judgedCounts(count, (step) => step.model));
     model.msPerStep = ratio(sum(measured.map((row) => row.teacherForcedMs ?? 0)), steps.length);
   }
   if (run.parts.freeRunning) {
@@ -107,15 +115,7 @@ export function summarize(run: EvalRun): EvalMetrics {
     },
     steps: { measured: steps.length, skippedForContext: sum(measured.map((row) => row.skippedForContext)) },
     model,
-    ...(run.parts.teacherForced && run.parts.grammar
-      ? {
-          unconstrained: {
-            validFormat: count((step) => step.unconstrained?.valid === true),
-            actionMatch: count((step) => step.unconstrained?.action === true),
-            stateMatch: count((step) => step.unconstrained?.state === true),
-          },
-        }
-      : {}),
+    ...(run.parts.teacherForced && run.parts.grammar ? { unconstrained: judgedCounts(count, (step) => step.unconstrained) } : {}),
     repeatPrevious: { actionMatch: count((step) => step.repeatPrevious.action), stateMatch: count((step) => step.repeatPrevious.state) },
     nextLine: { actionMatch: count((step) => step.nextLine.action), stateMatch: count((step) => step.nextLine.state) },
   };

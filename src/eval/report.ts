@@ -6,7 +6,7 @@
  */
 import type { ModelInfo } from '../model/backend';
 import type { EvalRun, RowResult, StepOutcome } from './harness';
-import { EvalMetrics, Rate, rateValue } from './metrics';
+import { EvalMetrics, judgedCounts, Rate, rateValue } from './metrics';
 
 export interface ReportContext {
   readonly model: Pick<ModelInfo, 'name' | 'backend' | 'device'>;
@@ -100,18 +100,8 @@ function rowJson(row: RowResult): Record<string, unknown> {
     skippedForContext: row.skippedForContext,
     teacherForced: forced
       ? {
-          validFormat: count((step) => step.model?.valid === true),
-          actionMatch: count((step) => step.model?.action === true),
-          stateMatch: count((step) => step.model?.state === true),
-          ...(row.steps.some((step) => step.unconstrained)
-            ? {
-                unconstrained: {
-                  validFormat: count((step) => step.unconstrained?.valid === true),
-                  actionMatch: count((step) => step.unconstrained?.action === true),
-                  stateMatch: count((step) => step.unconstrained?.state === true),
-                },
-              }
-            : {}),
+          ...judgedCounts(count, (step) => step.model),
+          ...(row.steps.some((step) => step.unconstrained) ? { unconstrained: judgedCounts(count, (step) => step.unconstrained) } : {}),
           firstDivergentStep: row.firstDivergence?.step ?? null,
           firstDivergence: row.firstDivergence ?? null,
           ms: row.teacherForcedMs,
