@@ -5,6 +5,7 @@ import { serveCommand, SERVE_USAGE } from './serve-command';
 import { datasetCommand, DATASET_USAGE } from './dataset-command';
 import { compareCommand, COMPARE_USAGE } from './compare-command';
 import { evalCommand, EVAL_USAGE } from './eval-command';
+import { haltCommand, HALT_USAGE } from './halt-command';
 import { UsageError } from './args';
 
 declare const NEURAL_DEBUG_VERSION: string;
@@ -16,6 +17,7 @@ commands:
   predict FILE   print the trace the model predicts for FILE (nothing of FILE is executed)
   serve          serve a model over a vLLM-compatible HTTP API
   compare FILE   print the model's predicted trace of FILE beside the real one, divergences marked
+  halt FILE      does a function of FILE terminate? the model's verdict, its witness, a bounded real run
   dataset        trace CruxEval-style rows into CWM-format training text
   eval           measure a model on CruxEval-style rows with CWM's metrics, beside two baselines
 
@@ -28,6 +30,7 @@ const COMMANDS: ReadonlyMap<string, { readonly command: Command; readonly usage:
   ['predict', { command: predictCommand, usage: PREDICT_USAGE }],
   ['serve', { command: serveCommand, usage: SERVE_USAGE }],
   ['compare', { command: compareCommand, usage: COMPARE_USAGE }],
+  ['halt', { command: haltCommand, usage: HALT_USAGE }],
   ['dataset', { command: datasetCommand, usage: DATASET_USAGE }],
   ['eval', { command: evalCommand, usage: EVAL_USAGE }],
 ]);
