@@ -35,6 +35,7 @@ const entries = [
   { entryPoints: ['src/adapter/main.ts'], outfile: 'dist/adapter.js', banner: { js: '#!/usr/bin/env node' }, external: ['onnxruntime-node'] },
   { entryPoints: ['bench/tracer-bench.ts'], outfile: 'dist/bench/tracer-bench.js' },
   { entryPoints: ['bench/model-bench.ts'], outfile: 'dist/bench/model-bench.js', external: ['onnxruntime-node'] },
+  { entryPoints: ['bench/halting-bench.ts'], outfile: 'dist/bench/halting-bench.js', external: ['onnxruntime-node'] },
   { entryPoints: [worker], outfile: 'dist/bench/model-worker.js', external: ['onnxruntime-node'] },
 ];
 await Promise.all(entries.map((entry) => build({ ...common, ...entry })));
