@@ -1,7 +1,7 @@
 /**
  * Activation and wiring: the `cwm` debugger (predicted vs real stepping, with its editor decorations),
- * and both halves as plain commands: tracing a function's real execution, and predicting it with the
- * configured model, each written in CWM's format to an output channel.
+ * both halves as plain commands (tracing a function's real execution, and predicting it with the
+ * configured model, each written in CWM's format to an output channel), and halting lenses.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -9,6 +9,7 @@ import { displayFrameText, encodeFrame } from './trace/encoder';
 import { TraceFrame } from './trace/frame';
 import { SPECIAL_TOKENS } from './trace/tokens';
 import { registerDebugAdapter } from './features/debug-adapter';
+import { HaltingLenses } from './features/halting-lenses';
 import { ModelProvider } from './features/model-provider';
 import { predictFile } from './features/predict-file';
 import { pickProgram, pythonDocument } from './features/target-picker';
@@ -56,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): void {
     { dispose: () => running?.stop() },
     ...registerDebugAdapter(context, models),
     new WorldDecorations(),
+    new HaltingLenses(context, models),
   );
 }
 

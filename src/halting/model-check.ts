@@ -50,7 +50,7 @@ export interface PredictedRun {
   readonly steps: readonly WitnessStep[];
   /** 1-based steps of the state that repeats (outcome 'lasso'). */
   readonly lasso?: StateRepeat;
-  /** Why a run broke: a frame cut by the context or its budget, a model error. */
+  /** Why a run broke (a frame over its token budget, a model error), or why it stopped short of its budget (a full context). */
   readonly problem?: string;
 }
 
@@ -148,7 +148,8 @@ async function predictRun(backend: ModelBackend, program: PromptProgram, entryLo
         if (lasso) return { outcome: 'lasso', steps, lasso };
       }
       if (result.ended) return { outcome: 'ended', steps };
-      if (result.halted === 'context') return { outcome: 'broken', steps, problem: `the model's context (${backend.info.contextLength} tokens) is full` };
+      // A full context ends the prediction as a spent budget does: the trace had not ended so far.
+      if (result.halted === 'context') return { outcome: 'budget', steps, problem: `the model's context (${backend.info.contextLength} tokens) filled` };
       if (result.halted === 'truncated') return { outcome: 'broken', steps, problem: `a frame took more than ${settings.maxTokensPerFrame} tokens` };
     }
     return { outcome: 'budget', steps };

@@ -90,7 +90,7 @@ function runWords(run: PredictedRun): string {
     case 'lasso':
       return `the state at step ${run.lasso?.first} repeats at step ${run.lasso?.second}`;
     case 'budget':
-      return `still going after ${run.steps.length} steps (the budget)`;
+      return `still going after ${run.steps.length} steps (${run.problem ? `when ${run.problem}` : 'the budget'})`;
     case 'broken':
       return `no verdict: ${run.problem ?? 'the prediction broke off'}`;
   }

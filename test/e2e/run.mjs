@@ -18,7 +18,7 @@
 //              and test the INSTALLED extension (main suite unless --suite says otherwise); `--vsix auto`
 //              is what `npm run package` builds for this machine (neural-debugger-<version>-<os>-<arch>.vsix).
 // Results: the suite writes them to a file ($NEURAL_DEBUG_E2E_RESULTS) that this prints; the exit code
-// is non-zero when a step failed, the extension host failed, or the hard timeout (default 180 s) hit.
+// is non-zero when a step failed, the extension host failed, or the hard timeout (default 360 s) hit.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -33,7 +33,7 @@ const started = Date.now();
 
 // ---------------------------------------------------------------------------------------------- options
 function parseArgs(argv) {
-  const options = { suite: 'all', vsix: undefined, keep: false, timeout: 180 };
+  const options = { suite: 'all', vsix: undefined, keep: false, timeout: 360 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {

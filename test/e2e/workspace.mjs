@@ -33,6 +33,31 @@ def leak(n):  # << START_OF_TRACE
     with open(MARKER, "w") as out:
         out.write("this program was executed")
     return total
+
+
+if __name__ == "__main__":
+    leak(3)
+`;
+
+/** The halting lenses' program: one call that returns, one that goes round 5 -> 10 -> 5 for ever. */
+const HALTING = `def countdown(n):
+    while n > 0:
+        n = n - 1
+    return n
+
+
+def spin(x):
+    while x != 1:
+        if x % 2 == 0:
+            x = x // 2
+        else:
+            x = x + 5
+    return x
+
+
+if __name__ == "__main__":
+    print(countdown(3))
+    print(spin(5))
 `;
 
 /** Exits with a message when what the runners use has not been built. */
@@ -127,6 +152,7 @@ export async function prepareRun({ suite, trust, log, onCleanup }) {
       'neuralDebugger.maxSteps': 1234, // not restricted: it applies, which shows the file was read
     }));
   } else {
+    fs.writeFileSync(path.join(workspace, 'halting.py'), HALTING);
     frames = await record(SUM_LIST, { entry: 'main' });
   }
   const server = await startStandIn(frames, log);

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DebugDriver } from './dap';
 import { ACTUAL, PREDICTED } from './debug-session';
+import { untrustedHaltingStep } from './halting';
 import { log, sleep, Suite, withTimeout } from './harness';
 import { EXTENSION_ID } from './smoke';
 
@@ -98,6 +99,9 @@ export function untrustedSuite(): Suite {
       }
       await driver.stop();
     }, { timeoutMs: 60_000 })
+    .step('the halting lens gives the model\'s verdict only and runs nothing', async () => {
+      await untrustedHaltingStep(vscode.Uri.file(path.join(folder().uri.fsPath, SIDE_EFFECT_PROGRAM)), 'leak(3)', marker);
+    }, { timeoutMs: 120_000 })
     .step('the program never ran: no marker file', async () => {
       await sleep(500);
       noMarker('at the end');
