@@ -52,7 +52,8 @@ function parseOptions(argv: readonly string[]): Options {
   };
   const number = (name: string, fallback: number): number => {
     const text = value(name);
-    const parsed = text === undefined ? fallback : Number(text);
+    if (text === undefined) return fallback;
+    const parsed = Number(text);
     if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`${name} must be a number, not ${text}`);
     return parsed;
   };
