@@ -40,7 +40,10 @@ export interface WitnessStep {
   readonly depth: number;
   /** 1-based line of the user's file, where the frame's source line was found there. */
   readonly line?: number;
+  /** What the model wrote, in CWM's text (special tokens spelled out). */
   readonly text: string;
+  /** The same, read: `while x != 1:   x=5` or `return 3   ← return x`; the raw text where no frame was read. */
+  readonly reading: string;
 }
 
 export interface PredictedRun {
@@ -127,7 +130,7 @@ async function predictRun(backend: ModelBackend, program: PromptProgram, entryLo
   const witness = (step: PredictedStep): WitnessStep => {
     const sourceLine = step.frame ? lines.next(step.frame) : undefined;
     const line = sourceLine === undefined ? undefined : toFileLine(program, sourceLine);
-    return { step: step.index + 1, ...(step.event ? { event: step.event } : {}), depth: step.depth, ...(line !== undefined ? { line } : {}), text: displayFrameText(step.text) };
+    return { step: step.index + 1, ...(step.event ? { event: step.event } : {}), depth: step.depth, ...(line !== undefined ? { line } : {}), text: displayFrameText(step.text), reading: step.frame ? readFrame(step.frame) : displayFrameText(step.text) };
   };
   let predictor: Predictor | undefined;
   try {
@@ -163,4 +166,10 @@ async function predictRun(backend: ModelBackend, program: PromptProgram, entryLo
 
 function stateFrame(frame: TraceFrame, depth: number, shown: WitnessStep): StateFrame {
   return { event: frame.event, depth, line: shown.line !== undefined ? String(shown.line) : frame.source, ...('locals' in frame ? { locals: frame.locals } : {}) };
+}
+
+function readFrame(frame: TraceFrame): string {
+  const source = frame.source.trim();
+  if ('locals' in frame) return `${frame.event === 'call' ? 'call ' : ''}${source}${frame.locals.length ? '   ' + frame.locals.map(([name, value]) => `${name}=${value}`).join(' ') : ''}`;
+  return `${frame.event === 'exception' ? 'raise' : 'return'} ${frame.value}   ← ${source}`;
 }

@@ -100,6 +100,10 @@ export async function checkHaltingForReal(program: PromptProgram, options: RealC
     }
     const reason = result.end.reason;
     const outcome = { outcome: reason, proven: false };
+    // Tracing starts at the call: a limit hit before any frame was hit by the module's own top-level code.
+    if (result.frames.length === 0 && (reason === 'timeout' || reason === 'max-output')) {
+      return { ...base, ...outcome, verdict: 'unknown', summary: `real run never reached the call: the program's top-level code ran into the ${reason === 'timeout' ? `${timeoutSeconds} s` : 'output'} limit` };
+    }
     switch (reason) {
       case 'returned':
         return { ...base, ...outcome, verdict: 'terminates', summary: `real run returned in ${milliseconds} ms` };

@@ -77,7 +77,7 @@ export function reportText(report: HaltingReport): string {
     out.push('', `Witness: the ${witness.kind === 'greedy' ? 'greedy' : `sampled (seed ${witness.seed})`} prediction, ${runWords(witness)}`);
     for (const step of witness.steps) {
       const mark = witness.lasso && step.step === witness.lasso.first ? '   ◀ this state…' : witness.lasso && step.step === witness.lasso.second ? `   ◀ …repeats (step ${witness.lasso.first})` : '';
-      out.push(`${String(step.step).padStart(4)}  ${step.line === undefined ? '    ' : `L${String(step.line).padEnd(3)}`}  ${'  '.repeat(Math.max(0, step.depth - 1))}${step.text}${mark}`);
+      out.push(`${String(step.step).padStart(4)}  ${step.line === undefined ? '    ' : `L${String(step.line).padEnd(3)}`}  ${'  '.repeat(Math.max(0, step.depth - 1))}${step.reading}${mark}`);
     }
   }
   return out.join('\n') + '\n';

@@ -157,6 +157,9 @@ describe('the real check', () => {
     const recursion = await judge('def fact(n):\n    if n == 0:\n        return 1\n    return n * fact(n - 1)\n', 'fact', '-1');
     assert.equal(recursion.outcome, 'max-depth');
     assert.equal(recursion.verdict, 'may-not-terminate');
+    const stuckImport = await judge(`${CYCLE}\nwhile True:\n    pass\n`, 'cycle', '8', 0.5);
+    assert.deepEqual([stuckImport.verdict, stuckImport.steps], ['unknown', 0]);
+    assert.match(stuckImport.summary, /never reached the call: the program's top-level code ran into the 0\.5 s limit/);
     const broken = await judge(CYCLE, 'cycle', 'undefined_name');
     assert.equal(broken.verdict, 'unknown');
     assert.match(broken.summary, /^real run could not make the call: NameError/);
@@ -189,6 +192,23 @@ describe("the model's verdict", () => {
     const counter = await record('def up(n):\n    i = 0\n    while i != n:\n        i += 2\n    return i\n', 'up', '5', 60);
     const budget = await predictHalting(replayBackend(tokenizer, counter.frames), counter.program, undefined, { samples: 0, maxSteps: 20 });
     assert.deepEqual([budget.verdict, budget.confidence, budget.runs[0].outcome, budget.runs[0].steps.length], ['may-not-terminate', 0.5, 'budget', 20]);
+  });
+
+  it('a report reads as one line for a lens and as a page with the witness, disagreement said', () => {
+    const steps = [
+      { step: 1, event: 'call' as const, depth: 1, line: 1, text: '', reading: 'call def cycle(x):   x=5' },
+      { step: 2, event: 'line' as const, depth: 1, line: 2, text: '', reading: 'while x != 1:   x=5' },
+      { step: 3, event: 'line' as const, depth: 1, line: 2, text: '', reading: 'while x != 1:   x=5' },
+    ];
+    const model = { verdict: 'may-not-terminate' as const, confidence: 0.75, model: 'm', runs: [{ kind: 'greedy' as const, outcome: 'lasso' as const, steps, lasso: { first: 2, second: 3 } }, { kind: 'sample' as const, seed: 1, outcome: 'budget' as const, steps, problem: "the model's context (1024 tokens) filled" }] };
+    const real = { outcome: 'returned' as const, verdict: 'terminates' as const, proven: false, steps: 9, milliseconds: 3, hidden: [], summary: 'real run returned in 3 ms' };
+    const report = { entry: 'cycle', args: '5', model, real };
+    assert.equal(headline(report), 'model: may not terminate (75 %) · real run returned in 3 ms — they disagree');
+    const page = reportText(report);
+    assert.match(page, /sample \(seed 1\): still going after 3 steps \(when the model's context \(1024 tokens\) filled\)/);
+    assert.match(page, /The model and the real run disagree: the model says may not terminate, the real run terminates\./);
+    assert.match(page, /   2  L2    while x != 1:   x=5   ◀ this state…\n   3  L2    while x != 1:   x=5   ◀ …repeats \(step 2\)/);
+    assert.equal(headline({ entry: 'cycle', args: '5', model, realSkipped: 'untrusted workspace: no code of yours runs' }), 'may not terminate (75 %) · model only: untrusted workspace: no code of yours runs');
   });
 
   it('the runs vote: ends against lassos, a spent budget at half weight, a tie unknown', () => {

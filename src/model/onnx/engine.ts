@@ -215,8 +215,8 @@ class OnnxSequence implements ModelSequence {
 
   /**
    * Token by token on this thread, since the constraint lives here: the worker computes each next
-   * distribution (logits), the constraint picks among it, and the pick is appended. Each token costs
-   * one model run, as in the worker's own loop, plus a message each way.
+   * distribution (logits), the constraint picks among it, and the pick goes with the next request for
+   * logits. Each token costs one model run, as in the worker's own loop, plus a message each way.
    */
   private async generateConstrained(options: GenerateOptions, constraint: TokenConstraint): Promise<GenerateResult> {
     const { contextLength } = this.engine.info;
@@ -225,10 +225,25 @@ class OnnxSequence implements ModelSequence {
     const random = seededRandom(options.seed ?? (Math.random() * 2 ** 32) >>> 0);
     const generated: number[] = [];
     let constrained = true;
+    // The last pick, not yet in the worker's sequence: it is sent with the next request, or at the end.
+    let unsent: number[] = [];
+    const end = async (finishReason: GenerateResult['finishReason']): Promise<GenerateResult> => {
+      if (unsent.length > 0) {
+        await this.engine.request({ op: 'append', seq: this.id, tokens: unsent });
+        this.held.push(...unsent);
+      }
+      return { tokens: generated, finishReason };
+    };
     while (generated.length < options.maxTokens) {
-      if (this.held.length >= contextLength) return { tokens: generated, finishReason: 'context' };
-      if (options.signal?.aborted) throw new ModelError('cancelled', 'cancelled');
-      const logits = await this.logits();
+      if (this.held.length + unsent.length >= contextLength) return end('context');
+      if (options.signal?.aborted) {
+        await end('length');
+        throw new ModelError('cancelled', 'cancelled');
+      }
+      this.check();
+      const logits = await this.engine.request({ op: 'logits', seq: this.id, append: unsent });
+      this.held.push(...unsent);
+      unsent = [];
       // The frame must end before the budget or the context does, whichever comes first.
       constraint.tokensLeft?.(Math.min(options.maxTokens - generated.length, contextLength - this.held.length));
       let token = constrained ? chooseAllowed(logits, constraint, options, random, limit) : undefined;
@@ -243,12 +258,12 @@ class OnnxSequence implements ModelSequence {
       } else {
         constraint.accept(token);
       }
-      await this.append([token]);
+      unsent = [token];
       generated.push(token);
       options.onToken?.(token);
-      if (stops.has(token)) return { tokens: generated, finishReason: 'stop' };
+      if (stops.has(token)) return end('stop');
     }
-    return { tokens: generated, finishReason: 'length' };
+    return end('length');
   }
 
   async truncate(length: number): Promise<void> {

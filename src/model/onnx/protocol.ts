@@ -52,7 +52,8 @@ export type WorkerRequest =
   | { readonly op: 'dispose'; readonly seq: number }
   | { readonly op: 'generate'; readonly seq: number; readonly options: WireGenerateOptions; readonly cancel: SharedArrayBuffer }
   | { readonly op: 'score'; readonly seq: number; readonly tokens: readonly number[]; readonly append: boolean; readonly cancel: SharedArrayBuffer }
-  | { readonly op: 'logits'; readonly seq: number }
+  /** The next token's logits, after appending `append` (one message per token for constrained decoding). */
+  | { readonly op: 'logits'; readonly seq: number; readonly append?: readonly number[] }
   | { readonly op: 'stats' }
   /** Releases the session and lets the worker thread end by itself (see OnnxEngine.close). */
   | { readonly op: 'close' };

@@ -75,8 +75,14 @@ class Worker {
       case 'dispose':
         this.sequences.delete(request.seq);
         return null;
-      case 'logits':
-        return (await this.catchUp(this.sequence(request.seq), new Int32Array(1))).slice();
+      case 'logits': {
+        const seq = this.sequence(request.seq);
+        if (request.append) {
+          this.checkTokens(request.append, seq.tokens.length);
+          seq.tokens.push(...request.append);
+        }
+        return (await this.catchUp(seq, new Int32Array(1))).slice();
+      }
       case 'generate':
         return this.generate(this.sequence(request.seq), request.options, new Int32Array(request.cancel), emitToken);
       case 'score':
