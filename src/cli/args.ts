@@ -10,7 +10,10 @@ export interface OptionSpec {
 
 export interface ParsedArgs {
   readonly positional: string[];
+  /** The last value of each option given. */
   readonly options: Map<string, string>;
+  /** Every value of each option, in order (for options that may repeat). */
+  readonly values: Map<string, string[]>;
   readonly flags: Set<string>;
 }
 
@@ -18,6 +21,7 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
   const byName = new Map(specs.map((spec) => [spec.name, spec]));
   const positional: string[] = [];
   const options = new Map<string, string>();
+  const values = new Map<string, string[]>();
   const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -43,8 +47,9 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
     else if (i + 1 < argv.length) value = argv[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     options.set(name, value);
+    values.set(name, [...(values.get(name) ?? []), value]);
   }
-  return { positional, options, flags };
+  return { positional, options, values, flags };
 }
 
 export function intOption(args: ParsedArgs, name: string, min: number): number | undefined {

@@ -6,6 +6,7 @@ import { datasetCommand, DATASET_USAGE } from './dataset-command';
 import { compareCommand, COMPARE_USAGE } from './compare-command';
 import { evalCommand, EVAL_USAGE } from './eval-command';
 import { haltCommand, HALT_USAGE } from './halt-command';
+import { fixCommand, FIX_USAGE } from './fix-command';
 import { UsageError } from './args';
 
 declare const NEURAL_DEBUG_VERSION: string;
@@ -18,6 +19,7 @@ commands:
   serve          serve a model over a vLLM-compatible HTTP API
   compare FILE   print the model's predicted trace of FILE beside the real one, divergences marked
   halt FILE      does a function of FILE terminate? the model's verdict, its witness, a bounded real run
+  fix FILE       patches for FILE's failing asserts, doctests or tests, each verified by real runs
   dataset        trace CruxEval-style rows into CWM-format training text
   eval           measure a model on CruxEval-style rows with CWM's metrics, beside two baselines
 
@@ -31,6 +33,7 @@ const COMMANDS: ReadonlyMap<string, { readonly command: Command; readonly usage:
   ['serve', { command: serveCommand, usage: SERVE_USAGE }],
   ['compare', { command: compareCommand, usage: COMPARE_USAGE }],
   ['halt', { command: haltCommand, usage: HALT_USAGE }],
+  ['fix', { command: fixCommand, usage: FIX_USAGE }],
   ['dataset', { command: datasetCommand, usage: DATASET_USAGE }],
   ['eval', { command: evalCommand, usage: EVAL_USAGE }],
 ]);

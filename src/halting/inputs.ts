@@ -62,8 +62,7 @@ export function findFunctionInputs(fileText: string): FunctionWithInputs[] {
  */
 export function findTestInputs(testText: string, testFile: string, moduleName: string, names: readonly string[]): Map<string, FunctionInput[]> {
   const found = new Map<string, FunctionInput[]>();
-  const escaped = moduleName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  if (!new RegExp(`^\\s*(?:from\\s+(?:[\\w.]+\\.)?${escaped}\\s+import\\b|import\\s+(?:[\\w.]+\\.)?${escaped}\\b)`, 'm').test(testText)) return found;
+  if (!importsModule(testText, moduleName)) return found;
   const scanned = scanPython(testText);
   const wanted = new Set(names);
   for (const [row, text] of logicalLines(scanned)) {
@@ -76,6 +75,12 @@ export function findTestInputs(testText: string, testFile: string, moduleName: s
   }
   for (const [name, list] of found) found.set(name, unique(list));
   return found;
+}
+
+/** The text imports `moduleName` (`import m`, `import pkg.m`, `from m import f`, `from pkg.m import f`). */
+export function importsModule(text: string, moduleName: string): boolean {
+  const escaped = moduleName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^\\s*(?:from\\s+(?:[\\w.]+\\.)?${escaped}\\s+import\\b|import\\s+(?:[\\w.]+\\.)?${escaped}\\b)`, 'm').test(text);
 }
 
 /** Argument text made of literals only (numbers, strings, containers, True/False/None, keyword names). */
