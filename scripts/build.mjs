@@ -36,6 +36,7 @@ const entries = [
   { entryPoints: ['bench/tracer-bench.ts'], outfile: 'dist/bench/tracer-bench.js' },
   { entryPoints: ['bench/model-bench.ts'], outfile: 'dist/bench/model-bench.js', external: ['onnxruntime-node'] },
   { entryPoints: ['bench/halting-bench.ts'], outfile: 'dist/bench/halting-bench.js', external: ['onnxruntime-node'] },
+  { entryPoints: ['bench/repair-bench.ts'], outfile: 'dist/bench/repair-bench.js' },
   { entryPoints: [worker], outfile: 'dist/bench/model-worker.js', external: ['onnxruntime-node'] },
 ];
 await Promise.all(entries.map((entry) => build({ ...common, ...entry })));

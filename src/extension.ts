@@ -1,7 +1,8 @@
 /**
  * Activation and wiring: the `cwm` debugger (predicted vs real stepping, with its editor decorations),
  * both halves as plain commands (tracing a function's real execution, and predicting it with the
- * configured model, each written in CWM's format to an output channel), and halting lenses.
+ * configured model, each written in CWM's format to an output channel), halting lenses, and verified
+ * patch suggestions.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -12,6 +13,7 @@ import { registerDebugAdapter } from './features/debug-adapter';
 import { HaltingLenses } from './features/halting-lenses';
 import { ModelProvider } from './features/model-provider';
 import { predictFile } from './features/predict-file';
+import { RepairActions } from './features/repair-actions';
 import { pickProgram, pythonDocument } from './features/target-picker';
 import { traceLimitSettings } from './features/trace-settings';
 import { WorldDecorations } from './features/world-decorations';
@@ -58,6 +60,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerDebugAdapter(context, models),
     new WorldDecorations(),
     new HaltingLenses(context, models),
+    new RepairActions(context),
   );
 }
 

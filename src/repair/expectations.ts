@@ -46,8 +46,7 @@ export function findExpectations(text: string): Expectation[] {
   const found: Expectation[] = [];
   const assertLines = new Set<number>();
   scanned.lines.forEach((line, row) => {
-    if (scanned.continuation[row]) return;
-    const parsed = parseAssert(line, names);
+    const parsed = scanned.continuation[row] ? undefined : parseAssert(line, names);
     if (parsed) {
       found.push({ ...parsed, origin: 'assert', line: row + 1 });
       assertLines.add(row + 1);

@@ -5,6 +5,7 @@
  * is run for real against every expectation: it must pass the failing one and every one that passed
  * before. Only those are offered, each saying what it fixed.
  */
+import { boundNames } from '../predictor/bound-names';
 import { RecordedFrame } from '../trace/frame';
 import { scanPython, splitLines } from '../trace/pysource';
 import { checkExpectation, CheckOptions, CheckResult } from './check';
@@ -169,12 +170,14 @@ function missingReturns(scanned: ReturnType<typeof scanPython>, lines: readonly 
   if (target.actual !== 'None' || target.expectation.kind === 'returns') return [];
   const fn = scanned.functions.find((candidate) => candidate.name === target.expectation.function && candidate.parent === undefined);
   if (!fn) return [];
+  // Its variables: those the trace saw, and those its lines bind (the last assignment never shows in a frame).
   const last = [...frames].reverse().find((frame) => frame.origin.functionName === fn.name && 'locals' in frame);
-  if (!last || !('locals' in last)) return [];
+  const names = new Set(last && 'locals' in last ? last.locals.map(([name]) => name) : []);
+  for (let line = fn.defLine + 1; line <= fn.lastLine; line++) for (const name of boundNames(lines[line - 1] ?? '')) names.add(name);
   const bodyIndent = /^\s*/.exec(lines[fn.defLine] ?? '')?.[0] ?? '    ';
   let end = fn.lastLine;
   while (end > fn.defLine && (lines[end - 1] ?? '').trim() === '') end--;
-  return last.locals.map(([name]) => ({ line: end + 1, replacedLines: 0, newText: `${bodyIndent}return ${name}`, change: `added \`return ${name}\`` }));
+  return [...names].map((name) => ({ line: end + 1, replacedLines: 0, newText: `${bodyIndent}return ${name}`, change: `added \`return ${name}\`` }));
 }
 
 /** For each line, the type (by repr shape) of each local where the real run passed through it. */

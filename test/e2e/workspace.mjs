@@ -39,6 +39,21 @@ if __name__ == "__main__":
     leak(3)
 `;
 
+/** The repair suite's program: it sums the odd numbers where its asserts expect the even ones. */
+const BUGGY = `def total_of_evens(xs):
+    total = 0
+    for x in xs:
+        if x % 2 == 1:
+            total += x
+    return total
+
+
+if __name__ == "__main__":
+    assert total_of_evens([2, 4]) == 6
+    assert total_of_evens([1, 3]) == 0
+    assert total_of_evens([]) == 0
+`;
+
 /** The halting lenses' program: one call that returns, one that goes round 5 -> 10 -> 5 for ever. */
 const HALTING = `def countdown(n):
     while n > 0:
@@ -153,6 +168,7 @@ export async function prepareRun({ suite, trust, log, onCleanup }) {
     }));
   } else {
     fs.writeFileSync(path.join(workspace, 'halting.py'), HALTING);
+    fs.writeFileSync(path.join(workspace, 'buggy.py'), BUGGY);
     frames = await record(SUM_LIST, { entry: 'main' });
   }
   const server = await startStandIn(frames, log);

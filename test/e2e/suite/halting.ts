@@ -44,6 +44,8 @@ export function haltingSuite(): Suite {
       await config().update('endpoint', '', vscode.ConfigurationTarget.Workspace);
       await config().update('haltingLenses.samples', 1, vscode.ConfigurationTarget.Workspace);
       await config().update('haltingLenses.maxSteps', 16, vscode.ConfigurationTarget.Workspace);
+      // halting.py's spin(5) never returns: the repair suggestions would look for fixes meanwhile.
+      await config().update('repair.enabled', false, vscode.ConfigurationTarget.Workspace);
       assert.equal(config().get('endpoint'), '');
     }, { critical: true })
     .step('a terminating and a looping function get their verdicts, each with its real run', async () => {
@@ -91,7 +93,7 @@ export function haltingSuite(): Suite {
       await screenshot('halting-after-edit');
     }, { timeoutMs: 120_000 })
     .step('settings back', async () => {
-      for (const key of ['endpoint', 'haltingLenses.samples', 'haltingLenses.maxSteps']) await config().update(key, undefined, vscode.ConfigurationTarget.Workspace);
+      for (const key of ['endpoint', 'haltingLenses.samples', 'haltingLenses.maxSteps', 'repair.enabled']) await config().update(key, undefined, vscode.ConfigurationTarget.Workspace);
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }, { always: true });
 }

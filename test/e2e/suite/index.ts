@@ -3,7 +3,8 @@
  * file and awaits run(). Which suites run is chosen by $NEURAL_DEBUG_E2E_SUITE:
  *   smoke      the extension loads, activates and registers its commands (no debug session);
  *   main       smoke, then a whole compare-mode debug session on sum_list.py (the default), then a
- *              predict session on the in-process ONNX fixture model, then halting lenses on the bundled model;
+ *              predict session on the in-process ONNX fixture model, then halting lenses on the bundled model,
+ *              then verified fixes for a failing function;
  *   untrusted  in a workspace that is NOT trusted: a launch asking for compare mode runs nothing.
  * Results go to $NEURAL_DEBUG_E2E_RESULTS (see harness.ts); run() rejects when a step failed, which
  * makes the extension host exit with a non-zero code.
@@ -12,6 +13,7 @@ import { debugSessionSuite } from './debug-session';
 import { haltingSuite } from './halting';
 import { finish, log, Suite } from './harness';
 import { onnxModelSuite } from './onnx-model';
+import { repairSuite } from './repair';
 import { smokeSuite } from './smoke';
 import { untrustedSuite } from './untrusted';
 
@@ -20,7 +22,7 @@ export async function run(): Promise<void> {
   const suites: Suite[] =
     which === 'smoke' ? [smokeSuite({ screenshot: true })]
       : which === 'untrusted' ? [untrustedSuite()]
-        : which === 'main' ? [smokeSuite({ screenshot: false }), debugSessionSuite(), onnxModelSuite(), haltingSuite()]
+        : which === 'main' ? [smokeSuite({ screenshot: false }), debugSessionSuite(), onnxModelSuite(), haltingSuite(), repairSuite()]
           : [];
   if (suites.length === 0) throw new Error(`unknown NEURAL_DEBUG_E2E_SUITE "${which}" (smoke, main or untrusted)`);
   log(`running ${which}: ${suites.map((suite) => suite.name).join(', ')}`);

@@ -19,6 +19,7 @@ import * as vscode from 'vscode';
 import { DebugDriver } from './dap';
 import { ACTUAL, PREDICTED } from './debug-session';
 import { untrustedHaltingStep } from './halting';
+import { untrustedRepairStep } from './repair';
 import { log, sleep, Suite, withTimeout } from './harness';
 import { EXTENSION_ID } from './smoke';
 
@@ -102,6 +103,9 @@ export function untrustedSuite(): Suite {
     .step('the halting lens gives the model\'s verdict only and runs nothing', async () => {
       await untrustedHaltingStep(vscode.Uri.file(path.join(folder().uri.fsPath, SIDE_EFFECT_PROGRAM)), 'leak(3)', marker);
     }, { timeoutMs: 120_000 })
+    .step('no fix is offered or claimed verified, and nothing runs', async () => {
+      await untrustedRepairStep(vscode.Uri.file(path.join(folder().uri.fsPath, SIDE_EFFECT_PROGRAM)), marker);
+    }, { timeoutMs: 30_000 })
     .step('the program never ran: no marker file', async () => {
       await sleep(500);
       noMarker('at the end');
