@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { benchArgs } from './bench-args';
 import { predictHalting } from '../src/halting/model-check';
 import { checkHaltingForReal } from '../src/halting/real-check';
 import type { Verdict } from '../src/halting/verdict';
@@ -46,17 +47,8 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const value = (name: string): string | undefined => {
-    const at = argv.indexOf(name);
-    return at >= 0 ? argv[at + 1] : undefined;
-  };
-  const number = (name: string, fallback: number): number => {
-    const text = value(name);
-    if (text === undefined) return fallback;
-    const parsed = Number(text);
-    if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`${name} must be a number, not ${text}`);
-    return parsed;
-  };
+  const { value, number, flag } = benchArgs(argv);
+
   const model = value('--model');
   const endpoint = value('--endpoint');
   const tokenizer = value('--tokenizer');
@@ -70,7 +62,7 @@ function parseOptions(argv: readonly string[]): Options {
     maxSteps: number('--max-steps', 48),
     timeout: number('--timeout', 2),
     limit: number('--limit', Infinity),
-    noModel: argv.includes('--no-model'),
+    noModel: flag('--no-model'),
   };
 }
 

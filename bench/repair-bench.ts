@@ -15,6 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { benchArgs } from './bench-args';
 import { Expectation, findExpectations } from '../src/repair/expectations';
 import { repairProgram } from '../src/repair/repair';
 import { scanPython } from '../src/trace/pysource';
@@ -46,19 +47,10 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const value = (name: string): string | undefined => {
-    const at = argv.indexOf(name);
-    return at >= 0 ? argv[at + 1] : undefined;
-  };
-  const number = (name: string, fallback: number): number => {
-    const text = value(name);
-    if (text === undefined) return fallback;
-    const parsed = Number(text);
-    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${name} must be a positive number, not ${text}`);
-    return parsed;
-  };
+  const { value, number, flag } = benchArgs(argv);
+
   const python = value('--python');
-  return { limit: number('--limit', Infinity), maxCandidates: number('--max-candidates', 150), budget: number('--budget', 60), timeout: number('--timeout', 2), ...(python ? { python } : {}), quixbugs: !argv.includes('--no-quixbugs') };
+  return { limit: number('--limit', Infinity), maxCandidates: number('--max-candidates', 150), budget: number('--budget', 60), timeout: number('--timeout', 2), ...(python ? { python } : {}), quixbugs: !flag('--no-quixbugs') };
 }
 
 function ourPrograms(limit: number): Program[] {

@@ -5,7 +5,7 @@
 #   bash kernels/retrain.sh            # everything, into build/train/ and then models/cwm-tiny/
 #   STEPS=1200 THREADS=2 bash kernels/retrain.sh   # a shorter third stage
 #   STAGE4_MINUTES=60 bash kernels/retrain.sh      # the copy-path stage stops after an hour
-#   STAGE4_STOP_AT=1400 bash kernels/retrain.sh    # stage 4 on to the end of its 1,400-step schedule
+#   STAGE4_STOP_AT=800 bash kernels/retrain.sh     # stage 4 stops at step 800 of its 1,400-step schedule
 #
 # Stage 4 checkpoints itself every 5 minutes into build/train/run4/checkpoint.pt; a run that was
 # stopped goes on where it stopped when the same command is run again (earlier stages whose
@@ -23,7 +23,7 @@ COUNT=${COUNT:-14000}
 HELDOUT=${HELDOUT:-400}
 STEPS=${STEPS:-2400}
 STAGE4_STEPS=${STAGE4_STEPS:-1400}
-STAGE4_STOP_AT=${STAGE4_STOP_AT:-800}
+STAGE4_STOP_AT=${STAGE4_STOP_AT:-1400}
 STAGE4_MINUTES=${STAGE4_MINUTES:-0}
 STAGE4_PROGRAMS=${STAGE4_PROGRAMS:-4000}
 THREADS=${THREADS:-2}

@@ -6,6 +6,7 @@ import { checkLabel } from '../repair/check';
 import { repairProgram } from '../repair/repair';
 import { scanPython } from '../trace/pysource';
 import { choiceOption, intOption, numberOption, OptionSpec, parseArgs, UsageError } from './args';
+import { testFilesBeside } from './program-file';
 import type { Io } from './trace-command';
 
 export const FIX_USAGE = `usage: neural-debug fix FILE [options]
@@ -100,25 +101,8 @@ export async function fixCommand(argv: readonly string[], io: Io, onStop: (stop:
   return report.fixes.length > 0 ? 0 : 4;
 }
 
-/** The asserts of test_*.py / *_test.py beside `file` (and in a tests/ folder there) that import it. */
+/** The asserts of the test files beside `file` that import it. */
 function testExpectationsBeside(file: string, names: readonly string[]): Expectation[] {
-  const dir = path.dirname(path.resolve(file));
   const moduleName = path.basename(file).replace(/\.py$/, '');
-  const found: Expectation[] = [];
-  for (const folder of [dir, path.join(dir, 'tests')]) {
-    let entries: string[];
-    try {
-      entries = fs.readdirSync(folder);
-    } catch {
-      continue;
-    }
-    for (const name of entries.filter((entry) => /^test_.*\.py$|_test\.py$/.test(entry)).sort().slice(0, 50)) {
-      try {
-        found.push(...findTestExpectations(fs.readFileSync(path.join(folder, name), 'utf8'), path.join(folder, name), moduleName, names));
-      } catch {
-        // unreadable: nothing from it
-      }
-    }
-  }
-  return found;
+  return testFilesBeside(file).flatMap((test) => findTestExpectations(test.text, test.path, moduleName, names));
 }

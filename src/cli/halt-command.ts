@@ -10,6 +10,7 @@ import { disagrees, HaltingReport, reportText } from '../halting/verdict';
 import { buildPromptProgram, PromptError, PromptProgram } from '../trace/prompt';
 import { choiceOption, intOption, numberOption, OptionSpec, parseArgs, UsageError } from './args';
 import { MODEL_OPTIONS, MODEL_USAGE, openModelOrReport } from './model-options';
+import { testFilesBeside } from './program-file';
 import type { Io } from './trace-command';
 
 export const HALT_USAGE = `usage: neural-debug halt FILE [options]
@@ -165,29 +166,12 @@ function describeInput(input: FunctionInput, file: string): string {
   }
 }
 
-/** Literal calls in the test files beside `file` (test_*.py, *_test.py, and those in a tests/ folder there). */
+/** Literal calls in the test files beside `file`. */
 function testInputsBeside(file: string, names: readonly string[]): Map<string, FunctionInput[]> {
-  const dir = path.dirname(path.resolve(file));
   const moduleName = path.basename(file).replace(/\.py$/, '');
-  const candidates: string[] = [];
-  for (const folder of [dir, path.join(dir, 'tests')]) {
-    let entries: string[];
-    try {
-      entries = fs.readdirSync(folder);
-    } catch {
-      continue;
-    }
-    for (const name of entries) if (/^test_.*\.py$|_test\.py$/.test(name)) candidates.push(path.join(folder, name));
-  }
   const found = new Map<string, FunctionInput[]>();
-  for (const candidate of candidates.sort().slice(0, 50)) {
-    let text: string;
-    try {
-      text = fs.readFileSync(candidate, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const [name, inputs] of findTestInputs(text, candidate, moduleName, names)) found.set(name, [...(found.get(name) ?? []), ...inputs]);
+  for (const test of testFilesBeside(file)) {
+    for (const [name, inputs] of findTestInputs(test.text, test.path, moduleName, names)) found.set(name, [...(found.get(name) ?? []), ...inputs]);
   }
   return found;
 }

@@ -1,5 +1,6 @@
 /** Reading the user's program (or a file of rows) and building what both worlds trace, with the CLI's messages. */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DatasetError, EvalRow, readRows } from '../eval/rows';
 import { buildPromptProgram, PromptError, PromptProgram } from '../trace/prompt';
 import type { Io } from './trace-command';
@@ -33,4 +34,26 @@ export function readRowsOrReport(file: string, io: Io): EvalRow[] | undefined {
     io.err(`neural-debug: ${error.message}\n`);
     return undefined;
   }
+}
+
+/** The test files beside `file` (test_*.py, *_test.py, there and in a tests/ folder there), read; at most 50. */
+export function testFilesBeside(file: string): Array<{ readonly path: string; readonly text: string }> {
+  const dir = path.dirname(path.resolve(file));
+  const found: Array<{ path: string; text: string }> = [];
+  const names: string[] = [];
+  for (const folder of [dir, path.join(dir, 'tests')]) {
+    try {
+      for (const name of fs.readdirSync(folder)) if (/^test_.*\.py$|_test\.py$/.test(name)) names.push(path.join(folder, name));
+    } catch {
+      // no such folder
+    }
+  }
+  for (const name of names.sort().slice(0, 50)) {
+    try {
+      found.push({ path: name, text: fs.readFileSync(name, 'utf8') });
+    } catch {
+      // unreadable: nothing from it
+    }
+  }
+  return found;
 }

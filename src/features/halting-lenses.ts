@@ -23,10 +23,12 @@ import type { ModelProvider } from './model-provider';
 const WITNESS_SCHEME = 'neural-debug-halting';
 const QUIET_MS = 800;
 const MAX_INPUTS_PER_FUNCTION = 3;
+/** Verdicts kept for function texts that may come back (an undo); the oldest finished ones go first. */
+const MAX_CACHED = 500;
 const TEST_GLOB = '**/{test_*.py,*_test.py}';
 const TEST_EXCLUDE = '**/{node_modules,.venv,venv,.git,__pycache__}/**';
 
-interface Verdict {
+interface LensVerdict {
   state: 'queued' | 'running' | 'done' | 'failed';
   readonly document: string;
   readonly title: string;
@@ -48,7 +50,7 @@ export class HaltingLenses implements vscode.CodeLensProvider, vscode.TextDocume
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly witnessChanged = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.witnessChanged.event;
-  private readonly verdicts = new Map<string, Verdict>();
+  private readonly verdicts = new Map<string, LensVerdict>();
   private readonly queue: string[] = [];
   private readonly lastEdit = new Map<string, number>();
   private readonly tests = new Map<string, string>();
@@ -135,9 +137,13 @@ export class HaltingLenses implements vscode.CodeLensProvider, vscode.TextDocume
 
   // ---- verdicts ----
 
-  private verdictFor(key: string, document: vscode.TextDocument, entry: string, args: string): Verdict {
+  private verdictFor(key: string, document: vscode.TextDocument, entry: string, args: string): LensVerdict {
     let verdict = this.verdicts.get(key);
     if (!verdict) {
+      if (this.verdicts.size >= MAX_CACHED) {
+        const oldest = [...this.verdicts].find(([, cached]) => cached.state === 'done' || cached.state === 'failed');
+        if (oldest) this.verdicts.delete(oldest[0]);
+      }
       verdict = { state: 'queued', document: document.uri.toString(), title: `${entry}(${args})` };
       this.verdicts.set(key, verdict);
       this.queue.push(key);
@@ -326,7 +332,7 @@ function readSettings(): Settings {
   };
 }
 
-function lensTitle(verdict: Verdict, call: string): string {
+function lensTitle(verdict: LensVerdict, call: string): string {
   switch (verdict.state) {
     case 'queued':
       return `$(clock) ${call}: halting verdict queued`;
@@ -344,7 +350,7 @@ function lensTitle(verdict: Verdict, call: string): string {
   }
 }
 
-function tooltipOf(verdict: Verdict, input: FunctionInput): string {
+function tooltipOf(verdict: LensVerdict, input: FunctionInput): string {
   const from = { main: 'a call in __main__', 'top-level': 'a call at the top level', doctest: 'a doctest', test: 'a test', user: 'your input' }[input.origin];
   return `Input from ${from}${input.line ? ` (line ${input.line}${input.file ? ` of ${path.basename(input.file)}` : ''})` : ''}. Click for the witness${verdict.state === 'done' ? '' : ' (once judged)'}.`;
 }

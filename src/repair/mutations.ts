@@ -47,8 +47,9 @@ const SWAPS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['/', ['//']],
   ['//', ['/', '%']],
   ['%', ['//']],
-  ['+=', ['-=']],
+  ['+=', ['-=', '*=']],
   ['-=', ['+=']],
+  ['*=', ['+=']],
   ['^', ['&']],
   ['&', ['|', '^']],
   ['|', ['&']],
@@ -140,6 +141,8 @@ export function mutateLine(line: string, sameType: (name: string) => readonly st
   if (/^(?:if|elif|while)\s/.test(stripped) && !/^(?:if|elif|while)\s+not\s/.test(stripped)) {
     add(line.replace(/^(\s*(?:if|elif|while)\s+)(.*?)(\s*:\s*(?:#.*)?)$/, '$1not ($2)$3'), 'negated the condition');
   }
+  // A base case that returns the wrong thing: its value as a constant instead.
+  if (/^return\s+[A-Za-z_]\w*\s*$/.test(stripped)) for (const constant of ['0', '1']) add(`${indent}return ${constant}`, `\`${stripped}\` → \`return ${constant}\``);
   if (/^return\s+\S/.test(stripped) && !/^return\s+not\s/.test(stripped) && /\b(?:and|or|==|!=|<|>|in|is)\b|[<>=!]=?/.test(stripped)) {
     add(`${indent}return not (${stripped.slice('return'.length).trim()})`, 'negated the returned condition');
   }

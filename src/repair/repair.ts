@@ -177,7 +177,12 @@ function missingReturns(scanned: ReturnType<typeof scanPython>, lines: readonly 
   const bodyIndent = /^\s*/.exec(lines[fn.defLine] ?? '')?.[0] ?? '    ';
   let end = fn.lastLine;
   while (end > fn.defLine && (lines[end - 1] ?? '').trim() === '') end--;
-  return [...names].map((name) => ({ line: end + 1, replacedLines: 0, newText: `${bodyIndent}return ${name}`, change: `added \`return ${name}\`` }));
+  // The last statement computes the value but does not return it.
+  const lastLine = lines[end - 1] ?? '';
+  const lastStatement = lastLine.trim();
+  const computes = end > fn.defLine && !scanned.continuation[end - 1] && /^\s/.test(lastLine) && !/^(?:return|pass|raise|break|continue|del|assert|import|from|global|nonlocal|if|elif|else|for|while|try|except|finally|with|def|class)\b/.test(lastStatement) && !/^[\w.[\], ]+\s*(?:[-+*/%&|^@]|\/\/|\*\*|>>|<<)?=(?!=)/.test(lastStatement);
+  const returnIt: Candidate[] = computes ? [{ line: end, replacedLines: 1, newText: lastLine.replace(/^(\s*)/, '$1return '), change: `returned the value of \`${lastStatement}\`` }] : [];
+  return [...returnIt, ...[...names].map((name) => ({ line: end + 1, replacedLines: 0, newText: `${bodyIndent}return ${name}`, change: `added \`return ${name}\`` }))];
 }
 
 /** For each line, the type (by repr shape) of each local where the real run passed through it. */
