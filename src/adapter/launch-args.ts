@@ -85,6 +85,11 @@ export function resolveLaunch(raw: CwmLaunchArguments, context: ResolveContext):
     modeNote = 'this workspace is untrusted, so nothing of your code runs: the session predicts only (trust the workspace to compare with the real run)';
     mode = 'predict';
   }
+  // Binding a marked entry's arguments starts an interpreter even in predict mode: untrusted, only the
+  // host's choice of interpreter may be used, never one the launch (the workspace) names.
+  if (!context.trusted && raw.python !== undefined) {
+    throw new LaunchError('"python" chooses a program to run, and this workspace is untrusted: remove "python" from the launch configuration (the default interpreter reads the arguments), or trust the workspace');
+  }
   const defaults = context.defaults ?? {};
   const limits: Partial<TraceLimits> = { ...defaults.limits };
   const limit = (key: keyof TraceLimits, min: number): void => {

@@ -10,6 +10,9 @@ import { SPECIAL_TOKENS, SpecialToken } from '../trace/tokens';
 import { ModelError } from './backend';
 import { CwmTokenizer, SpecialTokenIds } from './tokenizer';
 
+
+/** CWM reads 131,072 tokens; eight times that leaves room for any model this runtime could hold. */
+const MAX_CONTEXT_LENGTH = 1 << 20;
 export const MODEL_CONFIG_FILE = 'neural-debug-model.json';
 export const MODEL_CONFIG_FORMAT = 'neural-debug-model';
 
@@ -119,6 +122,9 @@ function parseConfig(raw: unknown, folder: string, file: string): ModelConfig {
     if (w !== null && (typeof w !== 'number' || !Number.isInteger(w) || w < 1)) fail(`"attentionWindows" entries must be whole numbers or null, not ${JSON.stringify(w)}`);
     return w as number | null;
   });
+  const contextLength = positive('contextLength');
+  // Positions and KV caches are sized from it: a typo of a few zeros must not pass for a model.
+  if (contextLength > MAX_CONTEXT_LENGTH) fail(`"contextLength" ${contextLength} is beyond any model this runtime can hold (at most ${MAX_CONTEXT_LENGTH.toLocaleString('en-US')} tokens)`);
   const name = obj.name ?? path.basename(folder);
   if (typeof name !== 'string') fail('"name" must be a string');
   return {
@@ -126,7 +132,7 @@ function parseConfig(raw: unknown, folder: string, file: string): ModelConfig {
     modelFile: fileName('model', 'model.onnx'),
     tokenizerFile: fileName('tokenizer', 'tokenizer.json'),
     vocabSize,
-    contextLength: positive('contextLength'),
+    contextLength,
     specialTokens,
     eosTokenIds,
     numLayers,

@@ -40,6 +40,9 @@ import traceback
 import types
 from json.encoder import encode_basestring_ascii as _json_string
 
+# The interpreter's own settrace: the program's sys.settrace is guarded while it runs (see main).
+_SETTRACE = sys.settrace
+
 PROTOCOL_FLUSH_SECONDS = 0.05
 COMPREHENSION_NAMES = frozenset(("<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"))
 SCALAR_TYPES = frozenset((int, float, complex, bool, str, bytes, type(None)))
@@ -139,8 +142,11 @@ class OutputCapture(object):
         self.encoding = "utf-8"
         self.errors = "backslashreplace"
         self.buffer = _BinaryCapture(self)
+        self._closed = False
 
     def write(self, text):
+        if self._closed:
+            raise ValueError("I/O operation on closed file.")
         if not isinstance(text, str):
             raise TypeError("write() argument must be str, not %s" % type(text).__name__)
         self._tracer.program_output(self._stream, text)
@@ -169,9 +175,13 @@ class OutputCapture(object):
         import io
         raise io.UnsupportedOperation("the traced program's output is captured and has no file descriptor")
 
+    def close(self):
+        # As a real stream: later writes fail, the program's own handling decides what follows.
+        self._closed = True
+
     @property
     def closed(self):
-        return False
+        return self._closed
 
 
 class _BinaryCapture(object):
@@ -412,7 +422,7 @@ class Tracer(object):
         self.channel.send_output(self.steps - 1, stream, text)
 
     def internal_error(self):
-        sys.settrace(None)
+        _SETTRACE(None)
         self.channel.finish({"t": "end", "r": "error", "m": "the tracer itself failed (please report it): %s"
                              % _describe(sys.exc_info()[1]), "tb": traceback.format_exc(), "steps": self.steps}, 0)
 
@@ -420,7 +430,7 @@ class Tracer(object):
         self.stop("timeout", "stopped at the time limit (%g s)" % self.limits.timeout)
 
     def stop(self, reason, message):
-        sys.settrace(None)
+        _SETTRACE(None)
         self.channel.finish({"t": "end", "r": reason, "m": message, "steps": self.steps}, 0)
 
 
@@ -542,8 +552,25 @@ def run(job_path):
     except BaseException as error:
         fail("the arguments %r cannot be evaluated: %s" % (call.get("args"), _describe(error)),
              traceback.format_exc())
+    # A call that cannot even bind its arguments never starts: that is a usage error, not the program
+    # raising (it would end the trace with no frame at all).
+    import inspect
+    try:
+        inspect.signature(function).bind(*positional, **keywords)
+    except TypeError as error:
+        fail("%s cannot be called with %s: %s" % (call["function"], "the arguments %r" % call["args"] if call.get("args") else "no arguments", error))
+    except ValueError:
+        pass  # no signature to check against: the call itself will tell
 
-    sys.settrace(tracer.global_trace)
+    # A program that switches tracing off (or installs its own) would leave a trace that stops
+    # early yet looks complete: the tracer keeps tracing, and the program's stderr says so.
+    def guarded_settrace(trace_function):
+        if trace_function is not tracer.global_trace:
+            tracer.program_output("err", "neural-debug: the program called sys.settrace(%s); the tracer kept tracing\n"
+                                  % ("None" if trace_function is None else getattr(trace_function, "__name__", "...")))
+
+    sys.settrace = guarded_settrace
+    _SETTRACE(tracer.global_trace)
     try:
         function(*positional, **keywords)
         reason, message, detail = "returned", "the entry function returned", None
@@ -552,7 +579,8 @@ def run(job_path):
         message = "the entry function raised %s" % _describe(error)
         detail = traceback.format_exc()
     finally:
-        sys.settrace(None)
+        _SETTRACE(None)
+        sys.settrace = _SETTRACE
     _release_descriptors(pump)
     end = {"t": "end", "r": reason, "m": message, "steps": tracer.steps}
     if detail:

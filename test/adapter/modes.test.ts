@@ -152,6 +152,16 @@ describe('adapter, untrusted workspace', () => {
     assert.equal(fs.existsSync(marker), false);
   });
 
+  it('refuses a launch whose "python" would choose the interpreter, and runs nothing', async () => {
+    const dir = tempDir('untrusted-python-');
+    const marker = path.join(dir, 'ran.txt');
+    const script = path.join(dir, 'python.sh');
+    fs.writeFileSync(script, `#!/bin/sh\necho "$@" > ${JSON.stringify(marker)}\nexit 1\n`, { mode: 0o755 });
+    client = await startAdapter({ untrusted: true });
+    await assert.rejects(client.launch({ program: SIDE_EFFECT, mode: 'predict', args: '3', python: script, model: TINY }), /"python" chooses a program to run, and this workspace is untrusted/);
+    assert.equal(fs.existsSync(marker), false, 'the launch ran the "python" it named');
+  });
+
   it('refuses record mode with a clear message', async () => {
     client = await startAdapter({ untrusted: true });
     await assert.rejects(client.launch({ program: SIDE_EFFECT, mode: 'record' }), /record mode runs your program, and this workspace is untrusted/);

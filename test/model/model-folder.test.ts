@@ -41,6 +41,7 @@ describe('model folders', () => {
     rejects(folderWith((c) => ({ ...c, format: 'other' })), /"format" must be "neural-debug-model"/);
     rejects(folderWith((c) => ({ ...c, version: 2 })), /"version" 2 is not supported/);
     rejects(folderWith((c) => ({ ...c, numLayers: 0 })), /"numLayers" must be a whole number of at least 1, not 0/);
+    rejects(folderWith((c) => ({ ...c, contextLength: 10 ** 12 })), /"contextLength" 1000000000000 is beyond any model this runtime can hold \(at most 1,048,576 tokens\)/);
     rejects(folderWith((c) => ({ ...c, attentionWindows: [16] })), /"attentionWindows" must list one entry per layer \(2\)/);
     rejects(folderWith((c) => ({ ...c, dtype: 'int8' })), /"dtype" must be "float32" or "float16", not "int8"/);
     rejects(folderWith((c) => ({ ...c, model: '../elsewhere.onnx' })), /"model" must be a file name inside the folder/);

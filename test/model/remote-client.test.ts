@@ -155,6 +155,8 @@ describe('opening a remote backend', () => {
     const error = await rejection(open(server, { timeouts: { firstByteMs: 150 } }));
     assert.equal(error.code, 'timeout');
     assert.ok(Date.now() - started < 2000);
+    // The advice names only what exists: no setting for this timeout is offered.
+    assert.match(error.message, /did not answer within .*a very long prompt takes longer to read: try a shorter program, or a less busy server/);
   });
 });
 
@@ -353,6 +355,19 @@ describe('generate over a vLLM stream', () => {
     const error = await rejection(seq.generate({ maxTokens: 9, stopTokenIds: [FRAME] }));
     assert.equal(error.code, 'protocol');
     assert.match(error.message, /not JSON/);
+  });
+
+  it('a token id outside the vocabulary: protocol error naming the server and the id', async () => {
+    const server = await vllm((_request, res) => {
+      startStream(res);
+      res.write(vllmChunk([10]));
+      res.write(vllmChunk([999_999]));
+      res.end(DONE);
+    });
+    const seq = await withPrompt(await open(server));
+    const error = await rejection(seq.generate({ maxTokens: 9, stopTokenIds: [FRAME] }));
+    assert.equal(error.code, 'protocol');
+    assert.match(error.message, new RegExp(`^${server.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/v1/completions sent token id 999999, outside the vocabulary of \\d+ tokens`));
   });
 
   it('an answer that is not an event stream: protocol error', async () => {

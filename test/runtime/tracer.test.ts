@@ -81,6 +81,37 @@ for (const { version, path: python } of interpreters) {
       assert.ok(printed.startsWith('line 0\nline 1\n'));
     });
 
+    it('lets the program close its stdout as a real stream: closed, and later writes fail', async () => {
+      const file = path.join(tempDir('close-stdout-'), 'close_stdout.py');
+      fs.writeFileSync(file, 'import sys\n\n\ndef f():\n    print("before")\n    sys.stdout.close()\n    closed = sys.stdout.closed\n    try:\n        print("after")\n    except ValueError as error:\n        return (closed, str(error))\n');
+      const result = await traceFixture(file, { entry: 'f' }, { python });
+      assert.equal(result.end.reason, 'returned', result.end.traceback ?? result.end.message);
+      const last = result.frames[result.frames.length - 1];
+      assert.equal('value' in last ? last.value : undefined, "(True, 'I/O operation on closed file.')");
+      assert.equal(result.output.filter((o) => o.stream === 'stdout').map((o) => o.text).join(''), 'before\n');
+    });
+
+    it('a call that cannot bind its arguments is an error with the reason, not a program that raised', async () => {
+      const file = path.join(tempDir('unbound-'), 'fact.py');
+      fs.writeFileSync(file, 'def fact(n):  # << START_OF_TRACE\n    return 1 if n < 2 else n * fact(n - 1)\n');
+      const none = await traceFixture(file, {}, { python });
+      assert.equal(none.end.reason, 'error');
+      assert.equal(none.frames.length, 0);
+      assert.match(none.end.message, /^fact cannot be called with no arguments: missing a required argument: 'n'$/);
+      const extra = await traceFixture(file, { args: '1, 2' }, { python });
+      assert.match(extra.end.message, /^fact cannot be called with the arguments '1, 2': too many positional arguments$/);
+      assert.equal((await traceFixture(file, { args: '4' }, { python })).end.reason, 'returned');
+    });
+
+    it('keeps tracing when the program switches tracing off, and says so', async () => {
+      const file = path.join(tempDir('settrace-'), 'untrace.py');
+      fs.writeFileSync(file, 'import sys\n\n\ndef f():\n    sys.settrace(None)\n    x = 1\n    x = 2\n    return x\n');
+      const result = await traceFixture(file, { entry: 'f' }, { python });
+      assert.equal(result.end.reason, 'returned');
+      assert.deepEqual(summarize(result).slice(-4), ['line f 7 {x=1}', 'line f 8 {x=2}', 'return f 8 -> 2', 'return main 11 -> 2']);
+      assert.match(result.output.map((o) => o.text).join(''), /the program called sys\.settrace\(None\); the tracer kept tracing/);
+    });
+
     it('stops a runaway recursion cleanly at the depth limit', async () => {
       const result = await traceFixture('limits.py', { entry: 'dive', args: '0' }, { python, limits: { maxDepth: 50 } });
       assert.equal(result.end.reason, 'max-depth');

@@ -111,7 +111,7 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeReply> {
     }
 
     firstByteTimer = setTimeout(
-      () => fail(new ModelError('timeout', `${where} did not answer within ${seconds(timeouts.firstByteMs)}; the server may be overloaded or stuck (raise the first-byte timeout for very long prompts)`)),
+      () => fail(new ModelError('timeout', `${where} did not answer within ${seconds(timeouts.firstByteMs)}; the server may be overloaded or stuck (a very long prompt takes longer to read: try a shorter program, or a less busy server)`)),
       timeouts.firstByteMs,
     );
     req.on('socket', (socket) => {

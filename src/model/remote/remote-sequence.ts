@@ -120,6 +120,10 @@ export class RemoteSequence implements ModelSequence {
         if (ended && chunk.tokenIds.length > 0) throw new ModelError('protocol', `${where} sent tokens after saying the generation was over`);
         for (const id of chunk.tokenIds) {
           if (generated.length >= budget) throw new ModelError('protocol', `${where} sent more tokens than the ${budget} asked for`);
+          // An id the tokenizer does not know means another model or a broken server: nothing after it can be read.
+          if (!Number.isInteger(id) || id < 0 || id >= this.remote.vocabSize) {
+            throw new ModelError('protocol', `${where} sent token id ${id}, outside the vocabulary of ${this.remote.vocabSize} tokens: is it serving another model than the tokenizer's?`);
+          }
           take(id);
         }
         if (chunk.finishReason !== null) ended = { reason: chunk.finishReason, stopReason: chunk.stopReason };
