@@ -142,7 +142,8 @@ describe('adapter, untrusted workspace', () => {
     const marker = path.join(dir, 'ran.txt');
     client = await startAdapter({ untrusted: true, env: { NEURAL_DEBUG_MARKER: marker } });
     const output = collectOutput(client);
-    await launch(client, { program: SIDE_EFFECT, mode: 'compare', model: TINY, maxTokensPerFrame: 32 });
+    // No "python": an untrusted launch may not name the interpreter (the next test).
+    await launch(client, { program: SIDE_EFFECT, mode: 'compare', model: TINY, maxTokensPerFrame: 32, python: undefined });
     assert.match(output.text('important'), /untrusted, so nothing of your code runs/);
     await step(client, 'next');
     await step(client, 'continue');

@@ -53,7 +53,7 @@ export interface LaunchSetup {
   readonly exceptionFilters?: readonly string[];
 }
 
-/** Launches and waits for the first stop (or the launch's error). */
+/** Launches and waits for the first stop (or the launch's error); `python: undefined` in `args` leaves the interpreter to the adapter. */
 export async function launch(client: DebugClient, args: Record<string, unknown>, setup: LaunchSetup = {}): Promise<DebugProtocol.StoppedEvent> {
   const configured = client.waitForEvent('initialized').then(async () => {
     for (const [file, breakpoints] of Object.entries(setup.breakpoints ?? {})) {

@@ -416,6 +416,25 @@ describe('generate over a vLLM stream', () => {
     assert.ok(Date.now() - started < 2000);
   });
 
+  it('keep-alive comments are not progress: a server that only sends them still times out', { timeout: 10_000 }, async () => {
+    // One heartbeat per request: a timed-out attempt may be retried.
+    const beats: NodeJS.Timeout[] = [];
+    const server = await vllm((_request, res) => {
+      startStream(res);
+      res.write(vllmChunk([10]));
+      const beat = setInterval(() => res.write(': busy\n\n'), 30);
+      beats.push(beat);
+      res.on('close', () => clearInterval(beat));
+    });
+    const seq = await withPrompt(await open(server, { timeouts: { idleMs: 200 } }));
+    const started = Date.now();
+    const error = await rejection(seq.generate({ maxTokens: 9, stopTokenIds: [FRAME] }));
+    beats.forEach(clearInterval);
+    assert.equal(error.code, 'timeout');
+    assert.match(error.message, /went silent for/);
+    assert.ok(Date.now() - started < 3000);
+  });
+
   it('cancellation mid-stream: rejects at once with "cancelled" and drops the connection', async () => {
     let streamed!: Promise<void>;
     const server = await vllm((_request, res) => {

@@ -29,8 +29,12 @@ export interface ExchangeRequest {
   readonly signal: AbortSignal;
   /** Longest body collected (a streamed body is not collected). */
   readonly maxBodyChars: number;
-  /** For a 2xx answer: receives the body text as it arrives instead of collecting it. May throw to stop. */
-  readonly onText?: (text: string) => void;
+  /**
+   * For a 2xx answer: receives the body text as it arrives instead of collecting it. May throw to stop.
+   * Returns whether the text was progress: keep-alive comments are not, so a server that only sends
+   * those still goes silent for the idle timeout.
+   */
+  readonly onText?: (text: string) => boolean;
   /** Sees a 2xx answer's headers before its body; may throw to refuse it (e.g. not an event stream). */
   readonly onHeaders?: (headers: http.IncomingHttpHeaders) => void;
   /** How messages name the server (credentials already removed). */
@@ -150,15 +154,17 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeReply> {
       res.setEncoding('utf8');
       res.on('data', (text: string) => {
         if (settled) return;
-        armIdle();
         if (streaming) {
           try {
-            request.onText?.(text);
+            const progressed = request.onText?.(text) !== false;
+            // What onText did may have ended the exchange (a cancellation from a token's handler).
+            if (progressed && !settled) armIdle();
           } catch (error) {
             fail(error instanceof ModelError ? error : new ModelError('protocol', `${where}: ${(error as Error).message}`));
           }
           return;
         }
+        armIdle();
         // An error answer is only read for its message: keep the start, ignore the rest.
         if (collected >= limit) {
           if (limit === MAX_ERROR_BODY_CHARS) return;

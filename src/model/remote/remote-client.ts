@@ -93,7 +93,8 @@ export class RemoteClient {
   async stream(path: string, body: unknown, signal: AbortSignal, onEvent: (value: unknown) => void): Promise<StreamEnd> {
     const parser = new SseParser();
     let done = false;
-    const onText = (text: string): void => {
+    // Progress is an event (a token, the end); a chunk of keep-alive comments is not.
+    const onText = (text: string): boolean => {
       let events: string[];
       try {
         events = parser.push(text);
@@ -110,6 +111,7 @@ export class RemoteClient {
         if (value === undefined) throw new ModelError('protocol', `${this.where}${path} sent an event that is not JSON: ${this.clean(preview(data))}`);
         onEvent(value);
       }
+      return events.length > 0;
     };
     const onHeaders = (headers: http.IncomingHttpHeaders): void => {
       const type = headers['content-type'] ?? '';
@@ -169,7 +171,7 @@ export class RemoteClient {
     path: string,
     body: unknown,
     signal: AbortSignal,
-    streaming?: { onText: (text: string) => void; onHeaders: (headers: http.IncomingHttpHeaders) => void },
+    streaming?: { onText: (text: string) => boolean; onHeaders: (headers: http.IncomingHttpHeaders) => void },
   ): Promise<ExchangeReply> {
     const headers: Record<string, string> = { ...this.headers };
     if (streaming) headers.accept = 'text/event-stream';
