@@ -37,6 +37,7 @@ export class CwmTokenizer {
   private readonly addedById = new Map<number, string>();
   private readonly addedByContent = new Map<string, number>();
   private readonly specialById = new Map<number, SpecialToken>();
+  private longest: number | undefined;
   readonly specialTokenIds: SpecialTokenIds;
   /** One more than the largest id the tokenizer knows. */
   readonly size: number;
@@ -121,6 +122,20 @@ export class CwmTokenizer {
   /** The id of an added token by its string (`<|eot_id|>`), if the tokenizer has it. */
   idOf(content: string): number | undefined {
     return this.addedByContent.get(content);
+  }
+
+  /**
+   * The longest text one token stands for, in characters of its vocabulary entry (a byte-level entry
+   * spells each byte as one character, so this bounds the UTF-16 length too): text of length L needs
+   * at least L / this many tokens, known before encoding it.
+   */
+  get longestTokenLength(): number {
+    if (this.longest === undefined) {
+      const vocab = this.json.model?.vocab;
+      const entries = Array.isArray(vocab) ? vocab.map(([text]) => text) : Object.keys(vocab ?? {});
+      this.longest = Math.max(1, ...entries.map((text) => text.length), ...[...this.addedById.values()].map((text) => text.length));
+    }
+    return this.longest;
   }
 
   /** The tokenizer.json this tokenizer was built from (not to be modified). */

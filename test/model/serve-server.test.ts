@@ -413,6 +413,10 @@ describe('bad requests get vLLM-style errors, and the server lives on', () => {
     assert.match(errorOf(await rawRequest('POST', url, { prompt: [1, 99999] }), 400).message, /token id 99999 .* out of vocabulary/);
     assert.match(errorOf(await rawRequest('POST', url, { prompt: [1, -1] }), 400).message, /not a token id/);
     assert.match(errorOf(await rawRequest('POST', url, { prompt: promptOf(backend, 64), max_tokens: 1 }), 400).message, /maximum context length is 64/);
+    // A text far over the context is refused from its length alone, before it is encoded (the message
+    // after encoding would count its tokens exactly).
+    const huge = 'x = 1\n'.repeat(2_000_000);
+    assert.match(errorOf(await rawRequest('POST', url, { prompt: huge, max_tokens: 1 }), 400).message, /maximum context length is 64 tokens\. However, your prompt has at least \d+ tokens \(12000000 characters\)/);
     assert.match(errorOf(await rawRequest('POST', url, { prompt: [1], n: 2 }), 400).message, /`n`/);
     assert.match(errorOf(await rawRequest('POST', url, { prompt: [1], stop: ['\n'] }), 400).message, /stop_token_ids/);
     assert.match(errorOf(await rawRequest('POST', url, { prompt: [1], logprobs: 5 }), 400).message, /0 or 1/);

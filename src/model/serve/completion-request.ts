@@ -112,6 +112,11 @@ export function readPrompt(value: unknown, limits: ModelLimits, field = 'prompt'
   if (Array.isArray(prompt) && prompt.length === 1 && (typeof prompt[0] === 'string' || Array.isArray(prompt[0]))) prompt = prompt[0];
   if (typeof prompt === 'string') {
     if (prompt === '') throw new ApiError(400, 'the prompt is empty', field);
+    // Encoding a huge text blocks the server for seconds: refuse what cannot fit before encoding it.
+    const atLeast = Math.ceil(prompt.length / limits.tokenizer.longestTokenLength);
+    if (atLeast > limits.contextLength) {
+      throw new ApiError(400, `This model's maximum context length is ${limits.contextLength} tokens. However, your prompt has at least ${atLeast} tokens (${prompt.length} characters). Please reduce the length of the input.`, field);
+    }
     return limits.tokenizer.encodeText(prompt);
   }
   if (!Array.isArray(prompt)) throw new ApiError(400, `\`${field}\` must be a string or a list of token ids`, field);
