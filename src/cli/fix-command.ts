@@ -1,12 +1,11 @@
 /** `neural-debug fix`: verified patches for a program whose expectations fail, as unified diffs. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeExpectation, Expectation, findExpectations, findTestExpectations, parseStatedExpectation } from '../repair/expectations';
 import { checkLabel } from '../repair/check';
 import { repairProgram } from '../repair/repair';
 import { scanPython } from '../trace/pysource';
 import { choiceOption, intOption, numberOption, OptionSpec, parseArgs, UsageError } from './args';
-import { testFilesBeside } from './program-file';
+import { readSource, testFilesBeside } from './program-file';
 import type { Io } from './trace-command';
 
 export const FIX_USAGE = `usage: neural-debug fix FILE [options]
@@ -39,13 +38,8 @@ export async function fixCommand(argv: readonly string[], io: Io, onStop: (stop:
   if (args.positional.length !== 1) throw new UsageError(args.positional.length === 0 ? 'fix needs a FILE' : `fix takes one FILE, not ${args.positional.length}`);
   const file = args.positional[0];
   const format = choiceOption(args, 'format', ['diff', 'json'] as const, 'diff');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    io.err(`neural-debug: cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}\n`);
-    return 1;
-  }
+  const text = readSource(file, io);
+  if (text === undefined) return 1;
   const names = new Set(scanPython(text).functions.filter((fn) => fn.parent === undefined && !fn.isClass).map((fn) => fn.name));
   const stated: Expectation[] = [];
   for (const expect of args.values.get('expect') ?? []) {

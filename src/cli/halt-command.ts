@@ -1,5 +1,4 @@
 /** `neural-debug halt`: does a function terminate? The model's verdict with its witness, and a bounded real run. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isCancelled, ModelBackend } from '../model/backend';
 import { DEFAULT_MODEL_CHECK } from '../halting/model-check';
@@ -10,7 +9,7 @@ import { disagrees, HaltingReport, reportText } from '../halting/verdict';
 import { buildPromptProgram, PromptError, PromptProgram } from '../trace/prompt';
 import { choiceOption, intOption, numberOption, OptionSpec, parseArgs, UsageError } from './args';
 import { MODEL_OPTIONS, MODEL_USAGE, openModelOrReport } from './model-options';
-import { testFilesBeside } from './program-file';
+import { readSource, testFilesBeside } from './program-file';
 import type { Io } from './trace-command';
 
 export const HALT_USAGE = `usage: neural-debug halt FILE [options]
@@ -76,13 +75,8 @@ export async function haltCommand(argv: readonly string[], io: Io, onStop: (stop
     maxSteps: intOption(args, 'max-real-steps', 1) ?? DEFAULT_REAL_CHECK.maxSteps,
   };
 
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    io.err(`neural-debug: cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}\n`);
-    return 1;
-  }
+  const text = readSource(file, io);
+  if (text === undefined) return 1;
   let targets: Target[];
   try {
     targets = findTargets(text, file, args.options.get('entry'), args.options.get('args'), maxInputs);

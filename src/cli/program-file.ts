@@ -5,15 +5,20 @@ import { DatasetError, EvalRow, readRows } from '../eval/rows';
 import { buildPromptProgram, PromptError, PromptProgram } from '../trace/prompt';
 import type { Io } from './trace-command';
 
-/** The program to trace or predict, or undefined after telling the user why not. */
-export function readProgram(file: string, entry: string | undefined, args: string | undefined, io: Io): PromptProgram | undefined {
-  let text: string;
+/** The text of the user's program, or undefined after telling the user why it cannot be read. */
+export function readSource(file: string, io: Io): string | undefined {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch (error) {
     io.err(`neural-debug: cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}\n`);
     return undefined;
   }
+}
+
+/** The program to trace or predict, or undefined after telling the user why not. */
+export function readProgram(file: string, entry: string | undefined, args: string | undefined, io: Io): PromptProgram | undefined {
+  const text = readSource(file, io);
+  if (text === undefined) return undefined;
   try {
     return buildPromptProgram(text, { entry, args });
   } catch (error) {
