@@ -113,11 +113,14 @@ function wholeCall(text: string, names: ReadonlySet<string>): { function: string
   return { function: match[1], args };
 }
 
-/** [left, right] of the one top-level `op` in `text` (outside brackets and strings). */
-function splitTopLevel(text: string, op: string): [string, string] | undefined {
+/**
+ * Walks `text` outside strings, calling `visit` with each character's bracket depth; `visit` may
+ * return how many characters it consumed. False when a bracket closes that never opened, or a string
+ * or bracket is left open.
+ */
+function scanCode(text: string, visit: (i: number, depth: number) => number | void = () => undefined): boolean {
   let depth = 0;
   let quote = '';
-  let at = -1;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quote) {
@@ -125,29 +128,28 @@ function splitTopLevel(text: string, op: string): [string, string] | undefined {
       else if (c === quote) quote = '';
     } else if (c === '"' || c === "'") quote = c;
     else if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c)) depth--;
-    else if (depth === 0 && text.startsWith(op, i) && text[i + op.length] !== '=' && text[i - 1] !== '!' && text[i - 1] !== '<' && text[i - 1] !== '>' && text[i - 1] !== '=') {
-      if (at >= 0) return undefined;
-      at = i;
-      i += op.length - 1;
-    }
+    else if (')]}'.includes(c)) {
+      if (--depth < 0) return false;
+    } else i += Math.max(0, (visit(i, depth) ?? 1) - 1);
   }
-  return at < 0 ? undefined : [text.slice(0, at).trim(), text.slice(at + op.length).trim()];
+  return depth === 0 && quote === '';
+}
+
+/** [left, right] of the one top-level `op` in `text` (outside brackets and strings). */
+function splitTopLevel(text: string, op: string): [string, string] | undefined {
+  let at = -1;
+  let twice = false;
+  scanCode(text, (i, depth) => {
+    if (depth !== 0 || !text.startsWith(op, i) || text[i + op.length] === '=' || '!<>='.includes(text[i - 1] ?? ' ')) return undefined;
+    if (at >= 0) twice = true;
+    at = i;
+    return op.length;
+  });
+  return at < 0 || twice ? undefined : [text.slice(0, at).trim(), text.slice(at + op.length).trim()];
 }
 
 function balanced(text: string): boolean {
-  let depth = 0;
-  let quote = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = '';
-    } else if (c === '"' || c === "'") quote = c;
-    else if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c) && --depth < 0) return false;
-  }
-  return depth === 0 && quote === '';
+  return scanCode(text);
 }
 
 function unique(expectations: readonly Expectation[]): Expectation[] {
