@@ -15,18 +15,21 @@ import { ModelProvider } from './features/model-provider';
 import { predictFile } from './features/predict-file';
 import { RepairActions } from './features/repair-actions';
 import { pickProgram, pythonDocument } from './features/target-picker';
-import { traceLimitSettings } from './features/trace-settings';
+import { bundledTracerScript, traceLimitSettings } from './features/trace-settings';
 import { WorldDecorations } from './features/world-decorations';
-import { defaultTracerScript, startTrace, TraceLimits, TraceRun, TraceScope } from './runtime/tracer';
+import { WorkspaceTests } from './features/workspace-tests';
+import { startTrace, TraceLimits, TraceRun, TraceScope } from './runtime/tracer';
 
 export function activate(context: vscode.ExtensionContext): void {
   const channel = vscode.window.createOutputChannel('Neural Debugger');
   const models = new ModelProvider(context);
+  const tests = new WorkspaceTests();
   let running: TraceRun | undefined;
   let predicting: vscode.CancellationTokenSource | undefined;
   context.subscriptions.push(
     channel,
     models,
+    tests,
     vscode.commands.registerCommand('neuralDebugger.predictFile', async (uri?: vscode.Uri) => {
       if (predicting) {
         void vscode.window.showWarningMessage('A prediction is already running. Stop it first (Neural Debugger: Stop Running Prediction).');
@@ -59,8 +62,8 @@ export function activate(context: vscode.ExtensionContext): void {
     { dispose: () => running?.stop() },
     ...registerDebugAdapter(context, models),
     new WorldDecorations(),
-    new HaltingLenses(context, models),
-    new RepairActions(context),
+    new HaltingLenses(context, models, tests),
+    new RepairActions(context, tests),
   );
 }
 
@@ -95,7 +98,7 @@ async function traceFile(context: vscode.ExtensionContext, channel: vscode.Outpu
   channel.show(true);
   let previous: TraceFrame | undefined;
   const run = startTrace(
-    { programPath: document.uri.fsPath, program, python, limits, scope, tracerScript: path.join(context.extensionPath, 'dist', path.basename(defaultTracerScript())) },
+    { programPath: document.uri.fsPath, program, python, limits, scope, tracerScript: bundledTracerScript(context) },
     {
       frame: (frame) => {
         channel.appendLine(displayFrameText(encodeFrame(frame, previous)));

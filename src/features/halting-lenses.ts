@@ -16,17 +16,16 @@ import { findFunctionInputs, findTestInputs, FunctionInput, FunctionWithInputs }
 import { judgeHalting } from '../halting/judge';
 import { disagrees, HaltingReport, headline, reportText } from '../halting/verdict';
 import { isCancelled, ModelError } from '../model/backend';
-import { defaultTracerScript } from '../runtime/tracer';
 import { buildPromptProgram, PromptError } from '../trace/prompt';
 import type { ModelProvider } from './model-provider';
+import { bundledTracerScript } from './trace-settings';
+import { WorkspaceTests } from './workspace-tests';
 
 const WITNESS_SCHEME = 'neural-debug-halting';
 const QUIET_MS = 800;
 const MAX_INPUTS_PER_FUNCTION = 3;
 /** Verdicts kept for function texts that may come back (an undo); the oldest finished ones go first. */
 const MAX_CACHED = 500;
-const TEST_GLOB = '**/{test_*.py,*_test.py}';
-const TEST_EXCLUDE = '**/{node_modules,.venv,venv,.git,__pycache__}/**';
 
 interface LensVerdict {
   state: 'queued' | 'running' | 'done' | 'failed';
@@ -53,32 +52,18 @@ export class HaltingLenses implements vscode.CodeLensProvider, vscode.TextDocume
   private readonly verdicts = new Map<string, LensVerdict>();
   private readonly queue: string[] = [];
   private readonly lastEdit = new Map<string, number>();
-  private readonly tests = new Map<string, string>();
-  private testsLoaded: Promise<void> | undefined;
   private running = false;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly models: ModelProvider,
+    private readonly tests: WorkspaceTests,
   ) {
-    const watcher = vscode.workspace.createFileSystemWatcher(TEST_GLOB);
-    const reloadTest = (uri: vscode.Uri): void => {
-      void vscode.workspace.fs.readFile(uri).then(
-        (bytes) => this.tests.set(uri.toString(), Buffer.from(bytes).toString('utf8')),
-        () => this.tests.delete(uri.toString()),
-      ).then(() => this.changed.fire());
-    };
     this.disposables.push(
       this.changed,
       this.witnessChanged,
-      watcher,
-      watcher.onDidChange(reloadTest),
-      watcher.onDidCreate(reloadTest),
-      watcher.onDidDelete((uri) => {
-        this.tests.delete(uri.toString());
-        this.changed.fire();
-      }),
+      tests.onDidChange(() => this.changed.fire()),
       vscode.languages.registerCodeLensProvider({ language: 'python' }, this),
       vscode.workspace.registerTextDocumentContentProvider(WITNESS_SCHEME, this),
       vscode.workspace.onDidChangeTextDocument((event) => {
@@ -104,7 +89,6 @@ export class HaltingLenses implements vscode.CodeLensProvider, vscode.TextDocume
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     const settings = readSettings();
     if (!settings.enabled) return [];
-    this.testsLoaded ??= this.loadTests();
     const text = document.getText();
     const functions = findFunctionInputs(text);
     const tests = this.testInputs(document, functions.map((fn) => fn.name));
@@ -213,7 +197,7 @@ export class HaltingLenses implements vscode.CodeLensProvider, vscode.TextDocume
             real: {
               programPath: document.uri.scheme === 'file' ? document.uri.fsPath : path.join(this.context.globalStorageUri.fsPath, 'untitled.py'),
               timeoutSeconds: settings.realRunSeconds,
-              tracerScript: path.join(this.context.extensionPath, 'dist', path.basename(defaultTracerScript())),
+              tracerScript: bundledTracerScript(this.context),
               ...(settings.python ? { python: settings.python } : {}),
             },
           }
@@ -288,24 +272,12 @@ export class HaltingLenses implements vscode.CodeLensProvider, vscode.TextDocume
     this.changed.fire();
   }
 
-  private async loadTests(): Promise<void> {
-    const files = await vscode.workspace.findFiles(TEST_GLOB, TEST_EXCLUDE, 200);
-    await Promise.all(files.map(async (uri) => {
-      try {
-        this.tests.set(uri.toString(), Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
-      } catch {
-        // unreadable: no inputs from it
-      }
-    }));
-    if (files.length > 0) this.changed.fire();
-  }
-
   private testInputs(document: vscode.TextDocument, names: readonly string[]): Map<string, FunctionInput[]> {
-    const moduleName = path.basename(document.uri.path).replace(/\.py$/, '');
+    const moduleName = WorkspaceTests.moduleOf(document);
     const found = new Map<string, FunctionInput[]>();
-    for (const [uri, text] of this.tests) {
-      if (uri === document.uri.toString()) continue;
-      for (const [name, inputs] of findTestInputs(text, vscode.Uri.parse(uri).fsPath, moduleName, names)) found.set(name, [...(found.get(name) ?? []), ...inputs]);
+    for (const test of this.tests.current()) {
+      if (test.fsPath === document.uri.fsPath) continue;
+      for (const [name, inputs] of findTestInputs(test.text, test.fsPath, moduleName, names)) found.set(name, [...(found.get(name) ?? []), ...inputs]);
     }
     return found;
   }

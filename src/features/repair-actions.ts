@@ -8,16 +8,14 @@
  * untrusted workspace runs nothing, so it gets no suggestions.
  */
 import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { checkLabel } from '../repair/check';
 import { describeExpectation, Expectation, findExpectations, findTestExpectations, parseStatedExpectation } from '../repair/expectations';
 import { RepairReport, repairProgram, VerifiedFix } from '../repair/repair';
-import { defaultTracerScript } from '../runtime/tracer';
 import { scanPython } from '../trace/pysource';
+import { bundledTracerScript } from './trace-settings';
+import { WorkspaceTests } from './workspace-tests';
 
-const TEST_GLOB = '**/{test_*.py,*_test.py}';
-const TEST_EXCLUDE = '**/{node_modules,.venv,venv,.git,__pycache__}/**';
 const SOURCE = 'Neural Debugger';
 
 interface Analysis {
@@ -37,7 +35,10 @@ export class RepairActions implements vscode.CodeActionProvider, vscode.CodeLens
   private queue: Promise<void> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly context: vscode.ExtensionContext) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly tests: WorkspaceTests,
+  ) {
     this.disposables.push(
       this.diagnostics,
       this.changed,
@@ -140,7 +141,7 @@ export class RepairActions implements vscode.CodeActionProvider, vscode.CodeLens
     const report = await repairProgram(text, expectations, {
       programPath: document.uri.fsPath,
       fileLabel: vscode.workspace.asRelativePath(document.uri),
-      tracerScript: path.join(this.context.extensionPath, 'dist', path.basename(defaultTracerScript())),
+      tracerScript: bundledTracerScript(this.context),
       ...(python ? { python } : {}),
       timeoutSeconds: config.get<number>('repair.runSeconds', 2),
       maxFixes: 3,
@@ -230,17 +231,8 @@ export class RepairActions implements vscode.CodeActionProvider, vscode.CodeLens
 
   private async testExpectations(document: vscode.TextDocument): Promise<Expectation[]> {
     const names = scanPython(document.getText()).functions.filter((fn) => fn.parent === undefined).map((fn) => fn.name);
-    const moduleName = path.basename(document.uri.fsPath).replace(/\.py$/, '');
-    const found: Expectation[] = [];
-    for (const uri of await vscode.workspace.findFiles(TEST_GLOB, TEST_EXCLUDE, 200)) {
-      if (uri.toString() === document.uri.toString()) continue;
-      try {
-        found.push(...findTestExpectations(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'), uri.fsPath, moduleName, names));
-      } catch {
-        // unreadable: nothing from it
-      }
-    }
-    return found;
+    const moduleName = WorkspaceTests.moduleOf(document);
+    return (await this.tests.all()).filter((test) => test.fsPath !== document.uri.fsPath).flatMap((test) => findTestExpectations(test.text, test.fsPath, moduleName, names));
   }
 }
 

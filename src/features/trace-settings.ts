@@ -1,6 +1,12 @@
 /** The real run's limits from the `neuralDebugger.*` settings, shared by the trace command and the debugger. */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_LIMITS, TraceLimits } from '../runtime/tracer';
+import { defaultTracerScript, DEFAULT_LIMITS, TraceLimits } from '../runtime/tracer';
+
+/** The tracer script the extension ships in its dist/ folder (the extension runs bundled, elsewhere). */
+export function bundledTracerScript(context: vscode.ExtensionContext): string {
+  return path.join(context.extensionPath, 'dist', path.basename(defaultTracerScript()));
+}
 
 export function traceLimitSettings(config: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration('neuralDebugger')): TraceLimits {
   return {
